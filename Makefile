@@ -1,0 +1,35 @@
+# Every target creates and uses .venv; nothing is installed outside it.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+INDEX ?= var/index
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: install run test bench lint clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/m4d-search crawl corpus/site/ --index $(INDEX)
+	$(BIN)/m4d-search serve --index $(INDEX) --host $(HOST) --port $(PORT)
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(PY) -m pip install --quiet ruff
+	$(BIN)/ruff check indexer webapp tests benchmarks
+
+clean:
+	rm -rf var build *.egg-info

@@ -1,0 +1,136 @@
+"""The ``m4d-search`` command line: crawl, search, stats (``serve`` joins in webapp.cli,
+since nothing in the indexer imports the web app).
+
+Errors are one readable line on stderr: exit 1 for failures, 2 for usage errors.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+import click
+
+from .search import IndexMissing, SearchError, SearchIndex, default_index_dir
+
+FACETS = ("lang", "theme", "country", "type")
+
+
+def _index_option(f):
+    return click.option("--index", "index_dir", default=default_index_dir, show_default="$M4D_INDEX or var/index",
+                        type=click.Path(file_okay=False), help="Index folder.")(f)
+
+
+def _fail(message: str, code: int = 1):
+    click.echo(f"m4d-search: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _open(index_dir: str) -> SearchIndex:
+    try:
+        return SearchIndex(index_dir)
+    except IndexMissing as exc:
+        _fail(str(exc))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log each page and skip.")
+def cli(verbose: bool):
+    """Multilingual full-text search for migration-and-development knowledge."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True)
+@_index_option
+@click.option("--allow-domain", multiple=True, metavar="D", help="Also follow links to domain D (HTTP crawls).")
+@click.option("--max-pages", type=click.IntRange(min=1), help="Stop after this many pages.")
+@click.option("--max-depth", type=click.IntRange(min=0), help="Follow links at most this many hops from a seed.")
+@click.option("--delay", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Seconds between requests to one host (HTTP crawls).")
+@click.option("--rebuild", is_flag=True, help="Start the index over instead of updating it.")
+@click.option("--report", type=click.Path(dir_okay=False, writable=True),
+              help="Write the crawl report (skips, errors, unknown labels) as JSON to this file.")
+def crawl(sources, index_dir, allow_domain, max_pages, max_depth, delay, rebuild, report):
+    """Crawl SOURCES (folders, files, file:// URLs) into the index."""
+    from .crawl import SourceError
+    from .pipeline import run_crawl, stderr_progress
+
+    try:
+        summary = run_crawl(list(sources), index_dir, rebuild=rebuild, max_pages=max_pages,
+                            max_depth=max_depth, progress=stderr_progress)
+    except SourceError as exc:
+        _fail(str(exc), 2)
+    except OSError as exc:
+        _fail(f"cannot write the index in {index_dir}: {exc.strerror or exc}")
+    if sys.stderr.isatty():
+        click.echo("", err=True)
+    click.echo(summary.line(), err=True)
+    if report:
+        with open(report, "w", encoding="utf-8") as f:
+            json.dump(summary.as_dict(), f, ensure_ascii=False, indent=1)
+    if summary.errors:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("query", default="")
+@click.option("--lang", multiple=True, metavar="L", help="Only documents in language L (repeatable).")
+@click.option("--theme", multiple=True, metavar="T", help="Only documents of theme T (repeatable).")
+@click.option("--country", multiple=True, metavar="C", help="Only documents about country C (repeatable).")
+@click.option("--type", "doc_type", multiple=True, metavar="T", help="Only documents of type T (repeatable).")
+@click.option("--collapse", is_flag=True, help="One hit per translation group.")
+@click.option("--page", default=1, show_default=True, type=int, help="Result page.")
+@click.option("--per-page", default=10, show_default=True, type=int, help="Results per page.")
+@click.option("--ui", default="en", show_default=True, type=click.Choice(["en", "es", "fr"]),
+              help="Language of facet labels.")
+@click.option("--json", "as_json", is_flag=True, help="Print the /api/search body.")
+@_index_option
+def search(query, lang, theme, country, doc_type, collapse, page, per_page, ui, as_json, index_dir):
+    """Search the index for QUERY (empty: browse)."""
+    ix = _open(index_dir)
+    filters = {"lang": list(lang), "theme": list(theme), "country": list(country), "type": list(doc_type)}
+    try:
+        body = ix.search(query, filters, page=page, per_page=per_page, collapse=collapse, ui=ui)
+    except SearchError as exc:
+        _fail(str(exc), 2)
+    if as_json:
+        click.echo(json.dumps(body, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{body['total']} results ({body['took_ms']} ms), page {body['page']} of {body['pages']}")
+    for n, hit in enumerate(body["results"], start=(body["page"] - 1) * body["per_page"] + 1):
+        also = " · ".join(t["lang"].upper() for t in hit["translations"])
+        click.echo(f"\n{n}. [{hit['lang']}] {hit['title']}  ({hit['type']}{', also in ' + also if also else ''})")
+        click.echo(f"   {hit['url']}")
+        click.echo("   " + _plain_snippet(hit["snippet"]))
+
+
+def _plain_snippet(snippet: str) -> str:
+    import html
+    import re
+
+    marked = snippet.replace("<mark>", "«").replace("</mark>", "»")
+    return html.unescape(re.sub(r"<[^>]+>", "", marked))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_index_option
+def stats(as_json, index_dir):
+    """Show documents by language, type, theme and country, and the index size."""
+    body = _open(index_dir).stats()
+    if as_json:
+        click.echo(json.dumps(body, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{body['documents']} documents, {body['index_bytes']} bytes, last crawl {body['last_crawl']}")
+    for facet, counts in body["by"].items():
+        click.echo(f"  {facet}: " + ", ".join(f"{v} {c}" for v, c in counts.items()))
+
+
+def main():
+    """Entry point of the indexer's commands (the console script adds ``serve``: webapp.cli)."""
+    try:
+        cli(standalone_mode=True)
+    except KeyboardInterrupt:
+        sys.exit(130)

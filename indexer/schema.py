@@ -1,0 +1,44 @@
+"""The Whoosh schema: per-language text fields, one language-neutral field, facet fields."""
+from __future__ import annotations
+
+from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+
+from .analyze import STEMMED, language_analyzer, neutral_analyzer
+
+#: Facets: the query parameter → the indexed field holding its values.
+FACET_FIELDS = {"lang": "lang", "theme": "theme", "country": "country", "type": "type"}
+#: Relative weight of a title match against a body match.
+TITLE_BOOST = 2.0
+
+
+def text_fields() -> list[str]:
+    """Return every field a free-text query searches."""
+    names = []
+    for lang in STEMMED:
+        names += [f"title_{lang}", f"content_{lang}"]
+    return names + ["title_any", "content_any"]
+
+
+def build_schema() -> Schema:
+    """Return a new schema (fresh analyzers each time: they hold stemmer caches)."""
+    fields = {
+        "id": ID(stored=True, unique=True),
+        "url": STORED(),
+        "source": ID(stored=True),
+        "title": STORED(),
+        "text": STORED(),
+        "keywords": STORED(),
+        "themes": STORED(),
+        "countries": STORED(),
+        "lang": ID(stored=True),
+        "type": ID(stored=True),
+        "theme": KEYWORD(commas=True, scorable=False),
+        "country": KEYWORD(commas=True, lowercase=True, scorable=False),
+        "group": ID(stored=True),
+        "title_any": TEXT(analyzer=neutral_analyzer(), field_boost=TITLE_BOOST),
+        "content_any": TEXT(analyzer=neutral_analyzer(), spelling=True),
+    }
+    for lang in STEMMED:
+        fields[f"title_{lang}"] = TEXT(analyzer=language_analyzer(lang), field_boost=TITLE_BOOST)
+        fields[f"content_{lang}"] = TEXT(analyzer=language_analyzer(lang))
+    return Schema(**fields)

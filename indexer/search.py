@@ -1,0 +1,345 @@
+"""Search: the read side. Parse a query across every language field (BM25F), filter and
+count facets, highlight the page of hits, collapse translations.
+
+``SearchIndex`` opens an index once and keeps it: one Whoosh searcher per thread (its
+postings readers are not thread-safe), refreshed when a crawl commits a new version.
+"""
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import threading
+import time
+from pathlib import Path
+
+from whoosh import highlight, index, scoring
+from whoosh.qparser import AndGroup, MultifieldParser
+from whoosh.query import Every, NullQuery, Term
+
+from . import vocab
+from .analyze import normalize
+from .schema import FACET_FIELDS, text_fields
+
+MAX_QUERY_CHARS = 500
+MAX_PER_PAGE = 100
+META_FILE = "m4d-meta.json"
+
+
+class SearchError(ValueError):
+    """Bad search input (unknown filter value, bad page, overlong query): a 400, exit 2."""
+
+
+class IndexMissing(Exception):
+    """No index at the given folder."""
+
+
+def default_index_dir() -> str:
+    """Return ``$M4D_INDEX`` or ``var/index``."""
+    return os.environ.get("M4D_INDEX") or "var/index"
+
+
+class _MarkFormatter(highlight.Formatter):
+    """Escape the text and wrap matches in a bare ``<mark>``."""
+
+    between = " … "
+
+    def _text(self, text):
+        return html.escape(text, quote=False)
+
+    def format_token(self, text, token, replace=False):
+        return "<mark>" + html.escape(highlight.get_text(text, token, replace), quote=False) + "</mark>"
+
+
+class SearchIndex:
+    """A read-only handle on one index folder, shared by the threads of a process."""
+
+    def __init__(self, index_dir: str | os.PathLike):
+        self.path = Path(index_dir)
+        if not index.exists_in(self.path):
+            raise IndexMissing(f"no index in {self.path}; run `m4d-search crawl SOURCE` first")
+        self._ix = index.open_dir(self.path, readonly=True)
+        self._schema = self._ix.schema  # Index.schema re-reads the TOC on every access
+        self._local = threading.local()
+        self._parser = MultifieldParser(text_fields(), self._schema, group=AndGroup)
+        self._highlighter = highlight.Highlighter(
+            fragmenter=highlight.ContextFragmenter(maxchars=300, surround=80),
+            formatter=_MarkFormatter())
+        self._cache_lock = threading.Lock()
+        self._cache: dict = {}
+
+    # Searchers and per-version caches
+
+    def searcher(self):
+        """Return this thread's searcher, refreshed if the index changed on disk."""
+        s = getattr(self._local, "searcher", None)
+        if s is None:
+            s = self._ix.searcher(weighting=scoring.BM25F())
+        else:
+            now = time.monotonic()
+            if now - getattr(self._local, "checked", 0) > 0.5:
+                self._local.checked = now
+                if not s.up_to_date():
+                    # A fresh searcher, not Searcher.refresh(): refresh reuses segment
+                    # readers whose deletion lists are stale, and shows deleted documents.
+                    s.close()
+                    s = self._ix.searcher(weighting=scoring.BM25F())
+        self._local.searcher = s
+        return s
+
+    def close(self) -> None:
+        s = getattr(self._local, "searcher", None)
+        if s is not None:
+            s.close()
+            self._local.searcher = None
+
+    def _facet_sets(self, searcher, field: str) -> dict[str, frozenset]:
+        """Return value → set of live docnums for one facet field (cached per index version)."""
+        key = (id(searcher.reader()), field)
+        with self._cache_lock:
+            cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        sets = {}
+        for value in searcher.lexicon(field):
+            value = value.decode("utf-8") if isinstance(value, bytes) else value
+            sets[value] = frozenset(searcher.docs_for_query(Term(field, value)))
+        with self._cache_lock:
+            if len(self._cache) > 64:
+                self._cache.clear()
+            self._cache[key] = sets
+        return sets
+
+    # Queries
+
+    def parse(self, q: str):
+        """Parse a user query; fall back to its plain words when the syntax is broken."""
+        text = _tidy_query(q)
+        if not text:
+            return None
+        try:
+            query = self._parser.parse(text)
+        except Exception:
+            query = NullQuery
+        if query is NullQuery:
+            words = re.findall(r"\w+", text)
+            query = self._parser.parse(" ".join(words)) if words else NullQuery
+        return None if query is NullQuery else query
+
+    def search(self, q: str = "", filters: dict[str, list[str]] | None = None, page: int = 1,
+               per_page: int = 10, collapse: bool = False, ui: str = "en") -> dict:
+        """Run a search and return the ``/api/search`` body (DESIGN.md)."""
+        started = time.perf_counter()
+        q = normalize(q or "").strip()
+        if len(q) > MAX_QUERY_CHARS:
+            raise SearchError(f"query is longer than {MAX_QUERY_CHARS} characters")
+        page, per_page = _positive(page, "page"), _positive(per_page, "per_page")
+        if per_page > MAX_PER_PAGE:
+            raise SearchError(f"per_page must be at most {MAX_PER_PAGE}")
+        filters = self._check_filters(filters or {})
+        searcher = self.searcher()
+        query = self.parse(q)
+        if query is None:
+            matched = set(searcher.reader().all_doc_ids())
+        else:
+            matched = set(searcher.docs_for_query(query))
+
+        value_sets = {f: self._facet_sets(searcher, FACET_FIELDS[f]) for f in FACET_FIELDS}
+        allowed = {f: _union(value_sets[f], vals) for f, vals in filters.items() if vals}
+        final = matched
+        for docs in allowed.values():
+            final = final & docs
+
+        groups = self._facet_sets(searcher, "group") if collapse else None
+        if collapse:
+            total = len({g for g, docs in groups.items() if docs & final})
+        else:
+            total = len(final)
+        hits = []
+        if final and (page - 1) * per_page < total:
+            hits = self._page(searcher, query, final, page, per_page, collapse)
+        facets = {}
+        for f in FACET_FIELDS:
+            base = matched
+            for other, docs in allowed.items():
+                if other != f:
+                    base = base & docs
+            facets[f] = self._facet(f, value_sets[f], base, filters.get(f, []), ui)
+        return {
+            "query": q, "total": total, "page": page, "per_page": per_page,
+            "pages": max(1, -(-total // per_page)),
+            "took_ms": round((time.perf_counter() - started) * 1000, 2),
+            "results": [self._result(searcher, query, hit) for hit in hits],
+            "facets": facets, "suggestion": None,
+        }
+
+    def _check_filters(self, filters: dict[str, list[str]]) -> dict[str, list[str]]:
+        checks = {"lang": vocab.is_language, "country": vocab.is_country, "type": vocab.is_type,
+                  "theme": self._is_theme}
+        clean = {}
+        for name, values in filters.items():
+            if name not in FACET_FIELDS:
+                raise SearchError(f"unknown filter {name!r}; use one of {', '.join(FACET_FIELDS)}")
+            values = [v.strip().lower() for v in values if v and v.strip()]
+            for v in values:
+                if not checks[name](v):
+                    raise SearchError(f"unknown {name} value {v!r}")
+            clean[name] = list(dict.fromkeys(values))
+        return clean
+
+    def _is_theme(self, value: str) -> bool:
+        return value in vocab.taxonomy()["themes"] or value in self._facet_sets(self.searcher(), "theme")
+
+    def _page(self, searcher, query, final: set, page: int, per_page: int, collapse: bool):
+        q = query if query is not None else Every()
+        start, stop = (page - 1) * per_page, page * per_page
+        if not collapse:
+            return list(searcher.search(q, filter=final, limit=stop))[start:stop]
+        # One hit per translation group: the best-scoring version stands for the work.
+        group_of = self._group_of(searcher)
+        seen, hits = set(), []
+        for hit in searcher.search(q, filter=final, limit=None):
+            group = group_of.get(hit.docnum, hit.docnum)
+            if group not in seen:
+                seen.add(group)
+                hits.append(hit)
+                if len(hits) >= stop:
+                    break
+        return hits[start:stop]
+
+    def _group_of(self, searcher) -> dict[int, str]:
+        """Return docnum → translation group (cached per index version)."""
+        key = (id(searcher.reader()), "group_of")
+        with self._cache_lock:
+            cached = self._cache.get(key)
+        if cached is None:
+            cached = {d: g for g, docs in self._facet_sets(searcher, "group").items() for d in docs}
+            with self._cache_lock:
+                self._cache[key] = cached
+        return cached
+
+    def _facet(self, name: str, sets: dict[str, frozenset], base: set, chosen: list[str], ui: str):
+        counts = {v: len(docs & base) for v, docs in sets.items()}
+        for v in chosen:
+            counts.setdefault(v, 0)
+        items = [{"value": v, "label": facet_label(name, v, ui), "count": c}
+                 for v, c in counts.items() if c or v in chosen]
+        items.sort(key=lambda it: (-it["count"], it["label"]))
+        return items
+
+    def _result(self, searcher, query, hit) -> dict:
+        f = hit.fields()
+        return {
+            "id": f["id"], "url": f["url"], "title": f["title"], "lang": f["lang"], "type": f["type"],
+            "country": f.get("countries", []), "themes": f.get("themes", []),
+            "keywords": f.get("keywords", []), "snippet": self._snippet(hit, f, query),
+            "score": round(float(hit.score or 0.0), 4),
+            "translations": self._translations(searcher, f),
+        }
+
+    def _snippet(self, hit, fields: dict, query) -> str:
+        text = fields.get("text") or ""
+        if query is not None:
+            for field in (f"content_{fields['lang']}", "content_any"):
+                if field in self._schema:
+                    snippet = self._highlighter.highlight_hit(hit, field, text=text, top=2)
+                    if snippet:
+                        return snippet
+        cut = text[:240]
+        if len(text) > 240:
+            cut = cut.rsplit(" ", 1)[0] + " …"
+        return html.escape(cut, quote=False)
+
+    def _translations(self, searcher, fields: dict) -> list[dict]:
+        docs = self._facet_sets(searcher, "group").get(fields["group"], ())
+        out = []
+        for docnum in sorted(docs):
+            other = searcher.stored_fields(docnum)
+            if other["id"] != fields["id"]:
+                out.append({"id": other["id"], "lang": other["lang"], "url": other["url"],
+                            "title": other["title"]})
+        return sorted(out, key=lambda t: t["lang"])
+
+    # Suggestions and statistics
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[str]:
+        """Return words of the index that complete the last word of prefix."""
+        prefix = normalize(prefix or "")
+        if len(prefix) > MAX_QUERY_CHARS:
+            raise SearchError(f"query is longer than {MAX_QUERY_CHARS} characters")
+        words = re.findall(r"\w+", prefix)
+        if not words or prefix[-1:].isspace():
+            return []
+        head = prefix[:len(prefix) - len(words[-1])]
+        stem = vocab.fold(words[-1])
+        searcher = self.searcher()
+        reader = searcher.reader()
+        found = []
+        for term in reader.expand_prefix("content_any", stem):
+            term = term.decode("utf-8") if isinstance(term, bytes) else term
+            found.append((-reader.doc_frequency("content_any", term), term))
+            if len(found) >= 500:
+                break
+        found.sort()
+        return [head + t for _, t in found[:limit]]
+
+    def stats(self) -> dict:
+        """Return ``stats --json``: documents by facet, index size, last crawl."""
+        searcher = self.searcher()
+        by = {}
+        for name, field in FACET_FIELDS.items():
+            sets = self._facet_sets(searcher, field)
+            by[name] = {v: len(d) for v, d in sorted(sets.items(), key=lambda kv: (-len(kv[1]), kv[0])) if d}
+        meta = {}
+        try:
+            meta = json.loads((self.path / META_FILE).read_text("utf-8"))
+        except (OSError, ValueError):
+            pass
+        size = sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
+        return {"documents": searcher.doc_count(), "by": by, "index_bytes": size,
+                "last_crawl": meta.get("last_crawl")}
+
+    def doc_count(self) -> int:
+        return self.searcher().doc_count()
+
+
+def facet_label(facet: str, value: str, ui: str = "en") -> str:
+    """Return the display label of a facet value in the UI language."""
+    if facet == "lang":
+        return vocab.language_label(value, ui)
+    if facet == "country":
+        return vocab.country_label(value, ui)
+    if facet == "theme":
+        return vocab.theme_label(value, ui)
+    return vocab.type_label(value, ui)
+
+
+def _union(sets: dict[str, frozenset], values: list[str]) -> set:
+    out: set = set()
+    for v in values:
+        out |= sets.get(v, frozenset())
+    return out
+
+
+def _positive(value, name: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise SearchError(f"{name} must be a positive whole number") from None
+    if number < 1 or number > 100000:
+        raise SearchError(f"{name} must be a positive whole number up to 100000")
+    return number
+
+
+_TRAILING_QMARK = re.compile(r"(?<=\w)[?¿!¡.,;:]+(?=\s|$)")
+
+
+_DANGLING = re.compile(r"^(?:\s*\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b)+|(?:\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b\s*)+$")
+
+
+def _tidy_query(q: str) -> str:
+    """Drop what Whoosh would misread: sentence punctuation (a final ``?`` is a wildcard)
+    and operators with nothing on one side."""
+    q = _TRAILING_QMARK.sub("", q).replace("¿", " ").replace("¡", " ").strip()
+    return _DANGLING.sub("", q).strip()

@@ -1,0 +1,149 @@
+"""Segment: a ParsedPage → Documents. A listing page (a country profile) is cut into its
+items: each project, news excerpt, event and case-study abstract becomes its own Document
+with a ``#fragment`` id; the rest of the page is the profile itself.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+from . import labels as label_line
+from .analyze import fold
+from .extract import first_sentence
+from .model import Block, Document, ParsedPage
+
+_QUOTED = re.compile(r"^[“\"«‘']\s*(.+?)\s*[”\"»’']$")
+
+
+@lru_cache(maxsize=1)
+def structure() -> dict:
+    """Return the section-heading vocabulary (``data/structure.json``)."""
+    return json.loads(resources.files("indexer").joinpath("data/structure.json").read_text("utf-8"))
+
+
+def section_kind(heading: str) -> str | None:
+    """Return the document type a section heading announces, or None."""
+    key = fold(heading).rstrip(" :").strip()
+    for kind, names in structure()["sections"].items():
+        if key in names:
+            return kind
+    return None
+
+
+@dataclass
+class _Item:
+    kind: str
+    anchor: str | None
+    heading: Block | None = None
+    blocks: list[Block] = field(default_factory=list)
+
+
+def segment(page: ParsedPage) -> list[Document]:
+    """Cut a page into Documents: the page itself (if it has text) and its listed items."""
+    root: list[Block] = []
+    items: list[_Item] = []
+    section: tuple[str, int, str | None] | None = None  # kind, heading level, anchor
+    item_level: int | None = None
+    current: _Item | None = None
+    for b in page.blocks:
+        kind = section_kind(b.text) if b.is_heading else None
+        if kind:
+            section, item_level, current = (kind, b.level, b.anchor), None, None
+            continue
+        if section and b.is_heading and b.level < section[1]:
+            section = current = None
+        if section is None:
+            root.append(b)
+            continue
+        skind, _, sanchor = section
+        if b.teaser and skind not in ("event", "news"):
+            # An excerpt standing alone among projects is a news teaser that lost its heading.
+            items.append(_Item("news", b.anchor if b.anchor != sanchor else None, blocks=[b]))
+            current = None
+        elif b.is_heading and (item_level is None or b.level <= item_level):
+            item_level = b.level
+            current = _Item(skind, b.anchor if b.anchor != sanchor else None, heading=b)
+            items.append(current)
+        elif b.is_heading and current is not None:
+            current.blocks.append(b)
+        elif skind == "case-study" or current is None or _starts_new_item(b, current, sanchor, skind):
+            current = _Item(skind, b.anchor if b.anchor != sanchor else None, blocks=[b])
+            items.append(current)
+        else:
+            current.blocks.append(b)
+
+    docs = []
+    root_doc = _document(page, page.url, page.title, root, "page")
+    if root_doc is not None:
+        docs.append(root_doc)
+    counters: dict[str, int] = {}
+    for item in items:
+        if item.kind == "case-study" and item.heading is None and len(item.blocks) == 1 \
+                and item.blocks[0].href:
+            continue  # a link to the case study's own page, which is indexed from there
+        counters[item.kind] = counters.get(item.kind, 0) + 1
+        n = counters[item.kind]
+        anchor = item.anchor or f"{item.kind}-{n}"
+        title = _item_title(item)
+        doc = _document(page, f"{page.url}#{anchor}", title, item.blocks, item.kind)
+        if doc is not None:
+            doc.listing, doc.position = page.url, n
+            docs.append(doc)
+    return docs
+
+
+def _starts_new_item(b: Block, current: _Item, sanchor: str | None, skind: str) -> bool:
+    if b.anchor and b.anchor != sanchor and b.anchor != current.anchor:
+        return True
+    # Events and news without headings or anchors: one paragraph each.
+    return skind in ("event", "news") and current.heading is None and not b.anchor
+
+
+def _item_title(item: _Item) -> str:
+    for b in item.blocks[:1]:
+        m = _QUOTED.match(b.text)
+        if m or "title" in b.css:
+            return m.group(1) if m else b.text
+    if item.heading is not None and not re.fullmatch(r"\D+ \d+", item.heading.text):
+        return item.heading.text
+    first = next((b.text for b in item.blocks if not b.is_heading), "")
+    parsed = label_line.parse(first)
+    if parsed is not None:
+        first = parsed.rest
+    return first_sentence(first) or (item.heading.text if item.heading else "")
+
+
+def _document(page: ParsedPage, doc_id: str, title: str, blocks: list[Block],
+              kind: str) -> Document | None:
+    """Build one Document from blocks, reading its label line into fields."""
+    parts: list[str] = []
+    found = None
+    lang = None
+    for b in blocks:
+        if b.is_heading and b.text == title:
+            continue
+        if lang is None and b.lang:
+            lang = b.lang
+        if found is None and not b.is_heading:
+            parsed = label_line.parse(b.text)
+            if parsed is not None:
+                found = parsed
+                if parsed.rest:
+                    parts.append(parsed.rest)
+                continue
+        if _QUOTED.match(b.text) and _QUOTED.match(b.text).group(1) == title:
+            continue
+        parts.append(b.text)
+    text = "\n".join(parts)
+    if not text and found is None:
+        return None
+    doc = Document(id=doc_id, url=doc_id, title=title, text=text, lang=lang or page.lang or "und",
+                   type=kind, source=page.source, alternates=dict(page.alternates) if kind == "page" else {})
+    if found is not None:
+        doc.country_labels, doc.theme_labels, doc.keywords = found.country, found.theme, found.keywords
+        if doc.type == "page":
+            doc.type = "case-study"
+    return doc

@@ -1,0 +1,93 @@
+"""Write: Documents → the Whoosh index. The only module that writes an index.
+
+One crawl is one transaction: every document is added or updated under its stable id,
+documents of the crawled source that were not seen again are deleted, and the commit
+publishes all of it at once (Whoosh writes new segments, then swaps its table of
+contents), so readers see the previous version or the new one, never a half-written one.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from whoosh import index
+from whoosh.writing import CLEAR
+
+from .analyze import STEMMED
+from .model import Document
+from .schema import build_schema
+
+META_FILE = "m4d-meta.json"
+
+
+def open_or_create(index_dir: str | os.PathLike):
+    """Open the index in index_dir, creating the folder and an empty index if needed."""
+    path = Path(index_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    if index.exists_in(path):
+        return index.open_dir(path)
+    return index.create_in(path, build_schema())
+
+
+def fields_of(doc: Document) -> dict:
+    """Return the Whoosh fields of a document."""
+    body = "\n".join([doc.text, ", ".join(doc.keywords)]).strip()
+    fields = {
+        "id": doc.id, "url": doc.url, "source": doc.source, "title": doc.title, "text": doc.text,
+        "keywords": doc.keywords, "themes": doc.themes, "countries": doc.country,
+        "lang": doc.lang, "type": doc.type, "group": doc.group or doc.id,
+        "theme": ",".join(doc.themes), "country": ",".join(doc.country),
+        "title_any": doc.title, "content_any": body,
+    }
+    if doc.lang in STEMMED:
+        fields[f"title_{doc.lang}"] = doc.title
+        fields[f"content_{doc.lang}"] = body
+    return fields
+
+
+def write_documents(index_dir, docs: list[Document], sources: list[str], keep: set[str] = frozenset(),
+                    rebuild: bool = False) -> dict:
+    """Add or update docs, delete stale ones of the given sources, commit once.
+
+    :param keep: page URLs that failed this time: their documents are kept, not deleted.
+    :return: counts ``{"added": …, "deleted": …}``.
+    """
+    ix = open_or_create(index_dir)
+    writer = ix.writer(limitmb=256)
+    deleted = 0
+    try:
+        seen = set()
+        for doc in docs:
+            if doc.id in seen:
+                continue
+            seen.add(doc.id)
+            writer.update_document(**fields_of(doc))
+        if rebuild:
+            writer.commit(mergetype=CLEAR)
+        else:
+            with ix.searcher() as searcher:
+                for source in sources:
+                    for fields in searcher.documents(source=source):
+                        page_url = fields["id"].split("#", 1)[0]
+                        if fields["id"] not in seen and page_url not in keep:
+                            writer.delete_by_term("id", fields["id"])
+                            deleted += 1
+            writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    finally:
+        ix.close()
+    return {"added": len(seen), "deleted": deleted}
+
+
+def write_meta(index_dir, meta: dict) -> None:
+    """Record the last crawl's summary next to the index, atomically."""
+    meta = dict(meta, last_crawl=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    fd, tmp = tempfile.mkstemp(dir=index_dir, prefix=".meta-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(meta, f, ensure_ascii=False, indent=1)
+    os.replace(tmp, Path(index_dir) / META_FILE)

@@ -1,0 +1,49 @@
+"""Shared fixtures: real Whoosh indexes on disk, built from the bundled corpus."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from indexer.pipeline import run_crawl
+from indexer.search import SearchIndex
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / "corpus" / "site"
+SEED = next((ROOT / "corpus" / "seed").glob("*.txt"))
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
+def site_index_dir(tmp_path_factory) -> Path:
+    """An index of corpus/site/, built once for the session (tests must not write to it)."""
+    path = tmp_path_factory.mktemp("site-index")
+    run_crawl([str(SITE)], path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def seed_index_dir(tmp_path_factory) -> Path:
+    """An index of the seed's plain-text page."""
+    path = tmp_path_factory.mktemp("seed-index")
+    run_crawl([str(SEED)], path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def site_index(site_index_dir) -> SearchIndex:
+    return SearchIndex(site_index_dir)
+
+
+@pytest.fixture(scope="session")
+def seed_index(seed_index_dir) -> SearchIndex:
+    return SearchIndex(seed_index_dir)
+
+
+@pytest.fixture()
+def site_copy(tmp_path) -> Path:
+    """A writable copy of corpus/site/ for tests that change pages."""
+    dest = tmp_path / "site"
+    shutil.copytree(SITE, dest)
+    return dest

@@ -1,0 +1,174 @@
+"""The read side over the bundled corpus: stemming, accents, facets, filters, collapse, snippets."""
+from __future__ import annotations
+
+import pytest
+
+from indexer.pipeline import run_crawl
+from indexer.search import SearchError, SearchIndex
+
+THEME = "social-inclusion"
+
+
+def first(body):
+    return body["results"][0]
+
+
+@pytest.mark.parametrize(("query", "lang", "id_part"), [
+    ("xenófobo", "es", "social-inclusion-es"),          # stem of xenófobas
+    ("actitud", "es", "social-inclusion-es"),           # stem of actitudes
+    ("xenophobes", "fr", "social-inclusion-fr"),
+    ("concentre sensibilisation", "fr", "social-inclusion-fr"),
+    ("racist attitudes", "en", "social-inclusion-en"),
+    ("Sucumbios", "en", "index.html#project-1"),        # no accent: finds Sucumbíos
+    ("Sucumbíos", "en", "index.html#project-1"),
+    ("Mayoral Forum", "en", "index.html#event-1"),
+    ("Riallant", "en", "index.html#news-1"),
+    ("lecciones aprendidas", "es", "mainstreaming-es"),
+])
+def test_known_queries_find_their_documents(site_index, query, lang, id_part):
+    hit = first(site_index.search(query))
+    assert hit["lang"] == lang and id_part in hit["id"]
+
+
+def test_unaccented_spanish_query_finds_accented_words(site_index):
+    accented = {h["id"] for h in site_index.search("inclusión")["results"]}
+    plain = {h["id"] for h in site_index.search("inclusion")["results"]}
+    assert accented == plain and len(plain) >= 6
+
+
+def test_and_by_default(site_index):
+    assert site_index.search("Sucumbíos")["total"] == 1
+    assert site_index.search("Sucumbíos Pichincha")["total"] == 0
+    assert site_index.search("Sucumbíos OR Pichincha")["total"] > 1
+
+
+def test_whoosh_syntax_still_works(site_index):
+    assert site_index.search('"human mobility"')["total"] >= 3
+    assert site_index.search("migra*")["total"] >= 6
+
+
+@pytest.mark.parametrize("query", ['"xenófobo', "(xenófobo", "xenófobo)", "xenófobo AND", "xenófobo?", "¿xenófobo?"])
+def test_broken_syntax_falls_back_to_words(site_index, query):
+    assert first(site_index.search(query))["id"].endswith("social-inclusion-es.html")
+
+
+def test_result_shape(site_index):
+    body = site_index.search("xenófobo")
+    assert set(body) == {"query", "total", "page", "per_page", "pages", "took_ms", "results", "facets", "suggestion"}
+    hit = first(body)
+    assert set(hit) == {"id", "url", "title", "lang", "type", "country", "themes", "keywords", "snippet",
+                        "score", "translations"}
+    assert hit["type"] == "case-study" and hit["country"] == ["ec"] and hit["themes"] == [THEME]
+    assert "<mark>xenófobas</mark>" in hit["snippet"]
+    assert [t["lang"] for t in hit["translations"]] == ["en", "fr"]
+    assert set(body["facets"]) == {"lang", "theme", "country", "type"}
+    assert body["facets"]["country"] == [{"value": "ec", "label": "Ecuador", "count": 1}]
+
+
+def test_theme_filter_matches_every_language(site_index):
+    body = site_index.search("", {"theme": [THEME]})
+    assert body["total"] == 3
+    assert sorted(h["lang"] for h in body["results"]) == ["en", "es", "fr"]
+
+
+def test_facet_counts_ignore_their_own_filter(site_index):
+    body = site_index.search("", {"theme": [THEME], "lang": ["fr"]})
+    assert body["total"] == 1 and first(body)["lang"] == "fr"
+    assert {f["value"]: f["count"] for f in body["facets"]["lang"]} == {"es": 1, "fr": 1, "en": 1}
+    # The theme facet is counted with lang=fr applied.
+    assert {f["value"]: f["count"] for f in body["facets"]["theme"]} == {
+        THEME: 1, "mainstreaming-migration-into-local-development-planning": 1,
+        "partnerships-for-effective-migration-management-for-local-development": 1}
+
+
+def test_or_within_a_facet_and_across_facets(site_index):
+    assert site_index.search("", {"lang": ["es", "fr"]})["total"] == 6
+    assert site_index.search("", {"lang": ["es", "fr"], "type": ["project"]})["total"] == 0
+    assert site_index.search("", {"type": ["project", "event"]})["total"] == 3
+
+
+def test_facet_labels_in_the_ui_language(site_index):
+    body = site_index.search("", ui="fr")
+    labels = {f["value"]: f["label"] for f in body["facets"]["lang"]}
+    assert labels == {"en": "Anglais", "es": "Espagnol", "fr": "Français"}
+    assert body["facets"]["country"][0]["label"] == "Équateur"
+
+
+def test_empty_query_browses_everything(site_index):
+    body = site_index.search("", per_page=5)
+    assert body["total"] == 13 and body["pages"] == 3 and len(body["results"]) == 5
+    page3 = site_index.search("", page=3, per_page=5)
+    assert len(page3["results"]) == 3
+    seen = {h["id"] for p in (1, 2, 3) for h in site_index.search("", page=p, per_page=5)["results"]}
+    assert len(seen) == 13
+
+
+def test_collapse_returns_one_hit_per_work(site_index):
+    body = site_index.search("", {"type": ["case-study"]}, collapse=True)
+    assert body["total"] == 3 and len(body["results"]) == 3
+    assert all(len(h["translations"]) >= 1 for h in body["results"])
+    assert site_index.search("", collapse=True)["total"] == 8
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"filters": {"lang": ["xx"]}}, "unknown lang value 'xx'"),
+    ({"filters": {"theme": ["no-such-theme"]}}, "unknown theme"),
+    ({"filters": {"country": ["zz"]}}, "unknown country"),
+    ({"filters": {"type": ["blog"]}}, "unknown type"),
+    ({"filters": {"colour": ["red"]}}, "unknown filter"),
+    ({"page": 0}, "page must be a positive whole number"),
+    ({"page": "-1"}, "page must be a positive whole number"),
+    ({"page": "two"}, "page must be a positive whole number"),
+    ({"per_page": 1000}, "per_page must be at most"),
+    ({"q": "x" * 501}, "longer than 500"),
+])
+def test_bad_input_is_a_search_error(site_index, kwargs, message):
+    with pytest.raises(SearchError, match=message):
+        site_index.search(**kwargs)
+
+
+def test_known_theme_without_documents_is_not_an_error(site_index):
+    assert site_index.search("", {"lang": ["de"]})["total"] == 0
+
+
+def test_seed_text_index_gives_the_same_structure(seed_index):
+    stats = seed_index.stats()
+    assert stats["documents"] == 13
+    assert stats["by"]["type"] == {"case-study": 8, "project": 2, "country-profile": 1, "event": 1, "news": 1}
+    body = seed_index.search("", {"theme": [THEME]})
+    assert body["total"] == 3
+    for hit in body["results"]:
+        assert sorted(t["lang"] for t in hit["translations"]) == sorted({"es", "fr", "en"} - {hit["lang"]})
+    assert first(seed_index.search("xenófobo"))["lang"] == "es"
+
+
+def test_snippets_escape_html_from_documents(tmp_path):
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "x.html").write_text(
+        "<html lang='en'><head><title>&lt;script&gt;alert(1)&lt;/script&gt; migration</title></head><body>"
+        "<p>Migration &lt;script&gt;alert('x')&lt;/script&gt; &amp; remittances &lt;b onmouseover=x&gt;</p>"
+        "</body></html>", "utf-8")
+    run_crawl([str(folder)], tmp_path / "ix")
+    hit = first(SearchIndex(tmp_path / "ix").search("remittances"))
+    assert "<script>" not in hit["snippet"] and "&lt;script&gt;" in hit["snippet"]
+    assert "<b " not in hit["snippet"]
+    assert hit["snippet"].count("<mark>") == 1
+    assert hit["title"] == "<script>alert(1)</script> migration"  # raw text: escaping is the renderer's job
+
+
+def test_searcher_sees_a_new_crawl(tmp_path, site_copy):
+    run_crawl([str(site_copy)], tmp_path / "ix")
+    ix = SearchIndex(tmp_path / "ix")
+    assert ix.search("")["total"] == 13
+    (site_copy / "case-studies" / "partnerships-es.html").unlink()
+    run_crawl([str(site_copy)], tmp_path / "ix")
+    import time
+    time.sleep(0.6)  # the searcher checks for a new version at most twice a second
+    assert ix.search("")["total"] == 12
+
+
+def test_suggest_completes_words_from_the_index(site_index):
+    assert "migration" in site_index.suggest("migr")
+    assert site_index.suggest("human mobi")[0] == "human mobility"
+    assert site_index.suggest("") == []

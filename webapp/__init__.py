@@ -1,0 +1,28 @@
+"""m4d-search web app: the search page, the JSON API and the OpenSearch description."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create and configure the app."""
+    app = Flask(__name__)
+    app.config.from_mapping(
+        INDEX_DIR=os.environ.get("M4D_INDEX") or "var/index",
+        PER_PAGE=10,
+        JSON_AS_ASCII=False,
+    )
+    if test_config is not None:
+        app.config.update(test_config)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+
+    from . import api, errors, handle, views
+
+    handle.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(api.bp)
+    return app

@@ -1,0 +1,32 @@
+"""The JSON API: /api/search, /api/suggest, /opensearch.xml, /healthz."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from indexer.search import SearchError
+
+from .handle import get_index
+from .params import search_args
+
+bp = Blueprint("api", __name__)
+
+
+@bp.get("/api/search")
+def search():
+    """Answer a search as the DESIGN.md body."""
+    return jsonify(get_index().search(**search_args()))
+
+
+@bp.get("/api/suggest")
+def suggest():
+    """Complete the last word of q, in the OpenSearch suggestions format."""
+    q = request.args.get("q", "")
+    if len(q) > 500:
+        raise SearchError("query is longer than 500 characters")
+    return jsonify([q, get_index().suggest(q)])
+
+
+@bp.get("/healthz")
+def healthz():
+    """Report that the index opens, with its document count."""
+    return jsonify(status="ok", documents=get_index().doc_count())

@@ -1,0 +1,34 @@
+"""The one error handler: JSON ``{"error": …}`` under /api/, an error page elsewhere."""
+from __future__ import annotations
+
+from flask import jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from indexer.search import IndexMissing, SearchError
+
+
+def _respond(status: int, message: str):
+    if request.path.startswith("/api/"):
+        return jsonify(error=message), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def init_app(app) -> None:
+    """Register the error handlers."""
+
+    @app.errorhandler(SearchError)
+    def bad_request(exc):
+        return _respond(400, str(exc))
+
+    @app.errorhandler(IndexMissing)
+    def no_index(exc):
+        return _respond(503, str(exc))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        return _respond(exc.code or 500, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc):
+        app.logger.exception("unexpected error on %s", request.path)
+        return _respond(500, "internal error; the request was logged")

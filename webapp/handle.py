@@ -1,0 +1,28 @@
+"""The index handle: opened once per process, shared by requests, refreshed on change."""
+from __future__ import annotations
+
+import threading
+
+from flask import current_app
+
+from indexer.search import SearchIndex
+
+_lock = threading.Lock()
+
+
+def get_index() -> SearchIndex:
+    """Return the app's SearchIndex, opening it on first use."""
+    app = current_app._get_current_object()
+    ix = app.extensions.get("m4d_index")
+    if ix is None:
+        with _lock:
+            ix = app.extensions.get("m4d_index")
+            if ix is None:
+                ix = SearchIndex(app.config["INDEX_DIR"])
+                app.extensions["m4d_index"] = ix
+    return ix
+
+
+def init_app(app) -> None:
+    """Register the index handle with the app (opened lazily, so the app starts without one)."""
+    app.extensions.setdefault("m4d_index", None)

@@ -1,0 +1,34 @@
+"""Read search parameters from a request, the same for the page and the API."""
+from __future__ import annotations
+
+from flask import current_app, request
+
+from indexer.search import SearchError
+
+FACETS = ("lang", "theme", "country", "type")
+UI_LANGS = ("en", "es", "fr")
+
+
+def search_args() -> dict:
+    """Return keyword arguments for ``SearchIndex.search`` from the query string."""
+    args = request.args
+    page = args.get("page", "1")
+    per_page = args.get("per_page", str(current_app.config["PER_PAGE"]))
+    collapse = args.get("collapse", "")
+    if collapse not in ("", "translations", "none"):
+        raise SearchError("collapse must be 'translations' or 'none'")
+    return {
+        "q": args.get("q", ""),
+        "filters": {f: args.getlist(f) for f in FACETS if args.getlist(f)},
+        "page": page, "per_page": per_page,
+        "collapse": collapse == "translations",
+        "ui": ui_lang(),
+    }
+
+
+def ui_lang() -> str:
+    """Return the UI language: ``?ui=``, else Accept-Language, else English."""
+    chosen = request.args.get("ui")
+    if chosen in UI_LANGS:
+        return chosen
+    return request.accept_languages.best_match(UI_LANGS) or "en"
