@@ -25,10 +25,8 @@ def enrich(docs: list[Document], report: EnrichReport | None = None) -> list[Doc
     report = report if report is not None else EnrichReport()
     by_url = {d.id: d for d in docs}
     for doc in docs:
-        if doc.lang not in vocab.taxonomy_langs():
-            detected = langid.detect(f"{doc.title}\n{doc.text}")
-            if doc.lang == "und" or detected != "und":
-                doc.lang = detected
+        if doc.lang == "und":  # the page's lang attribute wins; detect only without one
+            doc.lang = langid.detect(f"{doc.title}\n{doc.text}")
         doc.themes = _unique(_theme(label, report) for label in doc.theme_labels)
         doc.country = _unique(c for c in (_country(label, report) for label in doc.country_labels) if c)
         if doc.type == "page" and _is_profile(doc):

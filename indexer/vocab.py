@@ -10,13 +10,15 @@ from importlib import resources
 
 from babel import Locale
 
-from .analyze import STEMMED, fold
+from .analyze import fold
 from .model import DOC_TYPES
 
 #: UI languages; labels fall back to English.
 UI_LANGS = ("en", "es", "fr")
 #: Locales whose territory names are read to recognise a country label.
 _NAME_LOCALES = ("en", "es", "fr", "pt", "it", "de")
+#: CLDR territory codes that are not ISO 3166-1 countries.
+_NOT_COUNTRIES = frozenset({"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB"})
 
 
 @lru_cache(maxsize=1)
@@ -95,10 +97,6 @@ def find_country(text: str, max_words: int = 4) -> str | None:
     return None
 
 
-#: CLDR territory codes that are not ISO 3166-1 countries.
-_NOT_COUNTRIES = frozenset({"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB"})
-
-
 def is_country(code: str) -> bool:
     """Tell whether code is an ISO 3166-1 alpha-2 code Babel knows (lower case)."""
     upper = code.upper()
@@ -121,11 +119,6 @@ def language_label(code: str, ui: str = "en") -> str:
         return {"es": "Indeterminado", "fr": "Indéterminée"}.get(ui, "Undetermined")
     name = Locale.parse(_ui(ui)).languages.get(code, code)
     return name[:1].upper() + name[1:]
-
-
-def taxonomy_langs() -> tuple[str, ...]:
-    """Return the languages with their own analyzers (the ones detection chooses from)."""
-    return tuple(STEMMED)
 
 
 def is_type(doc_type: str) -> bool:

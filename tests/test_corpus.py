@@ -95,3 +95,17 @@ def test_site_texts_are_verbatim_from_the_seed():
     for doc in site_documents():
         for paragraph in doc.text.split("\n"):
             assert re.sub(r"\s+", " ", paragraph) in seed, paragraph[:80]
+
+
+@pytest.mark.parametrize(("markup", "lang"), [
+    ("<html lang='de'><title>Migration</title><p>This English text is marked as German.</p></html>", "de"),
+    ("<html lang='es-EC'><title>Migración</title><p>La migración en Ecuador.</p></html>", "es"),
+    ("<html><title>Migration</title><p>Cette étude de cas décrit les leçons apprises.</p></html>", "fr"),
+    ("<html><title>Migration</title><p>This case study outlines key lessons learnt.</p></html>", "en"),
+    ("<html><title>1999</title><p>2015 — 86</p></html>", "und"),
+])
+def test_lang_attribute_first_then_detection(tmp_path, markup, lang):
+    path = tmp_path / "page.html"
+    path.write_text(markup, "utf-8")
+    [doc] = enrich(documents(path, "text/html"))
+    assert doc.lang == lang
