@@ -98,7 +98,7 @@ class CrawlState:
         row = self.conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM pages WHERE url = ?", (url,)).fetchone()
         if row is None:
             return None
-        values = dict(zip(_COLUMNS, row))
+        values = dict(zip(_COLUMNS, row, strict=True))
         values["links"] = json.loads(values["links"] or "[]")
         return PageState(**values)
 
