@@ -221,7 +221,10 @@ class HttpCrawler:
                     log.info("%s: %s", host.origin, host.robots.note)
                 fetcher._stop.wait(host.delay(self.settings))  # politeness between the two requests
             if not host.robots.allowed(task.url):
-                done.skip = "robots.txt: disallowed"
+                if host.robots.parser is None:  # unreachable: not a rule, a failure (RFC 9309 2.3.1.4)
+                    done.error = host.robots.note
+                else:
+                    done.skip = "robots.txt: disallowed"
                 return done
             done.response = fetcher.get(task.url, kind=task.kind, etag=task.etag,
                                         last_modified=task.last_modified)

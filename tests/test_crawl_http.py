@@ -132,6 +132,34 @@ def test_robots_txt_disallow_and_crawl_delay(site, tmp_path):
     assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.28  # Crawl-delay 0.3 beats --delay 0
 
 
+def test_an_unreachable_robots_txt_disallows_the_host(site, tmp_path):
+    site.routes.update({"/robots.txt": lambda h: reply(h, 503, "down", content_type="text/plain"),
+                        "/": page(html("Home", "<p>Never fetched.</p>"))})
+    summary = crawl([site.url("/")], tmp_path / "ix")
+    assert site.paths() == ["/robots.txt"] * 3  # two retries, then nothing from that host
+    assert summary.errors == [(site.url("/"), "robots.txt unreachable (http 503)")]
+
+
+def test_one_request_at_a_time_per_host_several_hosts_at_once(site, tmp_path):
+    def by_name(title, body):  # each host its own content (the same content would be an alias)
+        return lambda h: reply(h, 200, html(f"{title} on {h.headers['Host']}", body))
+    site.routes.update({
+        "/": by_name("Home", "".join(f'<a href="/p{n}.html">{n}</a> ' for n in range(3))),
+        **{f"/p{n}.html": by_name(f"Page {n}", f"<p>Page number {n}.</p>") for n in range(3)},
+    })
+    other = f"http://localhost:{site.port}/"
+    crawl([site.url("/"), other], tmp_path / "ix", delay=0.4)
+    by_host = {}
+    for r in site.log:
+        by_host.setdefault(r.headers["Host"].split(":")[0], []).append(r.at)
+    assert sorted(by_host) == ["127.0.0.1", "localhost"] and all(len(t) == 6 for t in by_host.values())
+    for times in by_host.values():  # robots.txt, /, sitemap.xml, 3 pages: 0.4 s apart on one host
+        assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.38
+    # while one host waits out its delay, the other is fetched
+    assert min(abs(a - b) for a in by_host["127.0.0.1"] for b in by_host["localhost"]) < 0.3
+    assert len(documents(tmp_path / "ix")) == 8
+
+
 def test_meta_robots_and_nofollow(site, tmp_path):
     site.routes.update({
         "/": page(html("Home", '<a href="/hidden.html">h</a> <a rel="nofollow" href="/nf.html">n</a>')),
@@ -453,3 +481,16 @@ def test_ctrl_c_keeps_what_was_fetched_and_a_rerun_goes_on(site, tmp_path):
     assert len(documents(ix)) == 31
     assert summary.unchanged == len(first)  # what the first run indexed is not fetched again in full
     assert summary.pages == 31 - len(first)
+
+
+def test_readme_documents_every_crawl_setting_and_option():
+    from click import Option
+
+    from indexer.cli import crawl as crawl_command
+
+    readme = (SITE.parent.parent / "README.md").read_text("utf-8")
+    for name, _, _ in CrawlSettings.documented():
+        assert f"| `{name}` |" in readme, name
+    for param in crawl_command.params:
+        if isinstance(param, Option):
+            assert param.opts[0] in readme, param.opts[0]
