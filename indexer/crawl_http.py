@@ -11,46 +11,18 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections import Counter, deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .crawl import SkipPage, SourceError
-from .fetch import CrawlSettings, Fetcher, FetchError, Response, Robots, fetch_robots, parse_sitemap
+from .fetch import CrawlSettings, Fetcher, FetchError, Response, fetch_robots, parse_sitemap
+from .frontier import Frontier, Host, Task
 from .model import Page, ParsedPage
 from .state import CrawlState, PageState, now_iso
-from .urls import Scope, normalize, origin, trap_reason
+from .urls import Scope, normalize, origin
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Task:
-    """A URL waiting to be fetched."""
-
-    url: str
-    depth: int
-    source: str
-    kind: str = "page"  # "page" or "sitemap"
-    hops: int = 0  # redirects followed to get here
-    etag: str | None = None
-    last_modified: str | None = None
-
-
-class _Host:
-    """One origin: its queue, robots.txt rules and politeness clock."""
-
-    def __init__(self, name: str):
-        self.origin = name
-        self.queue: deque[Task] = deque()
-        self.busy = False
-        self.ready_at = 0.0
-        self.robots: Robots | None = None
-
-    def delay(self, settings: CrawlSettings) -> float:
-        crawl_delay = self.robots.crawl_delay() if self.robots else 0.0
-        return max(settings.delay, min(crawl_delay, settings.max_crawl_delay))
 
 
 @dataclass
@@ -91,12 +63,11 @@ class HttpCrawler:
         self.outcomes: dict[str, tuple[str, str]] = {}  # url → (outcome, reason), for the report
         self.complete = True  # False when --max-pages stopped the crawl with URLs still queued
         self.tick = None  # called after each fetch (progress)
-        self._hosts: dict[str, _Host] = {}
-        self._seen: set[str] = set()
+        self.frontier = Frontier(self.scope, self.settings, self.max_depth)
+        self._hosts = self.frontier.hosts
         self._visited: set[str] = set()
         self._depth: dict[str, int] = {}
         self._hashes: dict[str, str] = {}
-        self._variants: Counter = Counter()
         self._seed_of_origin = {}
         for seed in seeds:
             self._seed_of_origin.setdefault(origin(seed), seed)
@@ -118,8 +89,8 @@ class HttpCrawler:
                 targets.append(normalize(link))
             except ValueError:
                 scheme = urlsplit(link).scheme
-                if link not in self._seen:
-                    self._seen.add(link)
+                if link not in self.frontier.seen:
+                    self.frontier.seen.add(link)
                     self._skip(link, f"unsupported scheme: {scheme}" if scheme not in ("http", "https")
                                else "invalid URL")
         targets = list(dict.fromkeys(targets))
@@ -134,28 +105,9 @@ class HttpCrawler:
 
     def _enqueue(self, url: str, depth: int, source: str, kind: str = "page", hops: int = 0,
                  front: bool = False) -> None:
-        if url in self._seen:
-            return
-        self._seen.add(url)
-        s = self.settings
-        reason = self.scope.refuse(url) or trap_reason(url, max_length=s.max_url_length)
-        if reason is None and kind == "page" and depth > self.max_depth:
-            reason = f"deeper than max depth {self.max_depth}"
-        parts = urlsplit(url)
-        if reason is None and parts.query:
-            key = (parts.netloc, parts.path)
-            self._variants[key] += 1
-            if self._variants[key] > s.max_query_variants:
-                reason = f"link trap: more than {s.max_query_variants} query variants of {parts.path}"
-        if reason is not None:
-            self._skip(url, reason)
-            return
-        task = Task(url, depth, source, kind, hops)
-        host = self._hosts.setdefault(origin(url), _Host(origin(url)))
-        host.queue.appendleft(task) if front else host.queue.append(task)
-
-    def queued(self) -> int:
-        return sum(len(h.queue) for h in self._hosts.values())
+        refused = self.frontier.add(url, depth, source, kind, hops, front)
+        if refused is not None:
+            self._skip(url, refused)
 
     # The fetch loop
 
@@ -163,7 +115,7 @@ class HttpCrawler:
         s = self.settings
         fetcher = Fetcher(s)
         pool = ThreadPoolExecutor(max_workers=s.concurrency, thread_name_prefix="m4d-fetch")
-        running: dict[Future, tuple[Task, _Host]] = {}
+        running: dict[Future, tuple[Task, Host]] = {}
         try:
             while True:
                 now = time.monotonic()
@@ -186,8 +138,10 @@ class HttpCrawler:
                         break
                     time.sleep(max(0.0, min(idle) - now))
                     continue
+                # Wake up when a fetch ends, or when an idle host's delay is over and a slot is free.
                 ready = [h.ready_at for h in self._hosts.values() if h.queue and not h.busy]
-                timeout = max(0.0, min(ready) - time.monotonic()) if ready and not limit_reached else None
+                can_start = ready and not limit_reached and len(running) < s.concurrency
+                timeout = max(0.0, min(ready) - time.monotonic()) if can_start else None
                 done, _ = wait(running, timeout=timeout, return_when=FIRST_COMPLETED)
                 for future in done:
                     task, host = running.pop(future)
@@ -210,7 +164,7 @@ class HttpCrawler:
             task.etag, task.last_modified = prev.etag, prev.last_modified
         return task
 
-    def _work(self, fetcher: Fetcher, task: Task, host: _Host) -> _Done:
+    def _work(self, fetcher: Fetcher, task: Task, host: Host) -> _Done:
         """Fetch one task (in a worker thread; only this worker touches the host meanwhile)."""
         done = _Done(task)
         try:
@@ -239,7 +193,7 @@ class HttpCrawler:
 
     # Outcomes
 
-    def _handle(self, task: Task, host: _Host, done: _Done) -> Page | None:
+    def _handle(self, task: Task, host: Host, done: _Done) -> Page | None:
         if done.new_robots and host.origin in self._seed_of_origin:
             self._queue_sitemaps(host)
         if task.kind == "sitemap":
@@ -342,7 +296,7 @@ class HttpCrawler:
 
     # Sitemaps
 
-    def _queue_sitemaps(self, host: _Host) -> None:
+    def _queue_sitemaps(self, host: Host) -> None:
         urls = [*host.robots.sitemaps(), host.origin + "/sitemap.xml"]
         seed = self._seed_of_origin[host.origin]
         for url in urls:
@@ -372,15 +326,12 @@ class HttpCrawler:
             except ValueError:
                 continue
         for url in nested:
-            if self._sitemaps + self.queued_sitemaps() >= self.settings.max_sitemaps:
+            if self._sitemaps + self.frontier.queued("sitemap") >= self.settings.max_sitemaps:
                 break
             try:
                 self._enqueue(normalize(url), task.depth + 1, task.source, kind="sitemap")
             except ValueError:
                 continue
-
-    def queued_sitemaps(self) -> int:
-        return sum(1 for h in self._hosts.values() for t in h.queue if t.kind == "sitemap")
 
     # The pipeline's side
 
@@ -406,7 +357,7 @@ class HttpCrawler:
         self.state.update(page.url, canonical=canonical)
 
     def counts(self) -> dict:
-        return {"queued": self.queued(), "skipped": len(self.skipped), "errors": len(self.errors),
+        return {"queued": self.frontier.queued(), "skipped": len(self.skipped), "errors": len(self.errors),
                 "unchanged": sum(1 for o, _ in self.outcomes.values() if o == "unchanged")}
 
     def finish(self, failed: set[str], complete: bool) -> None:

@@ -35,6 +35,7 @@ class Site:
 
         class Handler(SimpleHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive: the crawler should reuse connections
+            wbufsize = 1 << 16  # headers and body in one send (no Nagle / delayed-ACK stall)
 
             def __init__(self, *args, **kwargs):
                 super().__init__(*args, directory=str(site.root or Path("/nonexistent")), **kwargs)
