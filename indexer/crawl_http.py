@@ -173,7 +173,7 @@ class HttpCrawler:
                 done.new_robots = True
                 if host.robots.note:
                     log.info("%s: %s", host.origin, host.robots.note)
-                fetcher._stop.wait(host.delay(self.settings))  # politeness between the two requests
+                fetcher.pause(host.delay(self.settings))  # politeness between the two requests
             if not host.robots.allowed(task.url):
                 if host.robots.parser is None:  # unreachable: not a rule, a failure (RFC 9309 2.3.1.4)
                     done.error = host.robots.note
@@ -187,8 +187,11 @@ class HttpCrawler:
         except FetchError as exc:
             done.error = str(exc)
         except Exception as exc:  # a bug must not stop the crawl
-            log.exception("fetching %s failed", task.url)
-            done.error = f"{type(exc).__name__}: {exc}"
+            if fetcher.stopped:  # the client was closed under it: Ctrl-C
+                done.error = "crawl stopped"
+            else:
+                log.exception("fetching %s failed", task.url)
+                done.error = f"{type(exc).__name__}: {exc}"
         return done
 
     # Outcomes

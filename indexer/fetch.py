@@ -165,6 +165,14 @@ class Fetcher:
         self._stop.set()
         self.client.close()
 
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def pause(self, seconds: float) -> bool:
+        """Wait, unless the fetcher is closed meanwhile; return True if it was."""
+        return self._stop.wait(seconds)
+
     def get(self, url: str, *, kind: str = "page", etag: str | None = None,
             last_modified: str | None = None) -> Response:
         """GET url, retrying timeouts, network errors, 429 and 5xx with backoff.
@@ -200,7 +208,7 @@ class Fetcher:
             if attempt > s.retries:
                 raise FetchError(failure)
             log.info("%s: %s, retry %d in %.1f s", url, failure, attempt, wait)
-            if self._stop.wait(wait):
+            if self.pause(wait):
                 raise FetchError(f"{failure} (crawl stopped)")
 
     def _once(self, url: str, headers: dict, kind: str) -> Response:

@@ -483,6 +483,22 @@ def test_ctrl_c_keeps_what_was_fetched_and_a_rerun_goes_on(site, tmp_path):
     assert summary.pages == 31 - len(first)
 
 
+def test_folders_and_websites_in_one_crawl(site, tmp_path):
+    site.routes["/"] = page(html("Web home", "<p>From the web.</p>"))
+    summary = crawl([str(SITE), site.url("/")], tmp_path / "ix")
+    docs = documents(tmp_path / "ix")
+    assert len(docs) == 14 and site.url("/") in docs and summary.documents == 14
+    # a recrawl of the website alone leaves the folder's documents alone
+    crawl([site.url("/")], tmp_path / "ix")
+    assert len(documents(tmp_path / "ix")) == 14
+
+
+@pytest.mark.parametrize("source", ["http:///nohost", "https://example.org:99999/"])
+def test_a_bad_web_source_is_a_usage_error(tmp_path, source):
+    done = run("crawl", source, index=tmp_path / "ix")
+    assert done.returncode == 2 and source in done.stderr and "Traceback" not in done.stderr
+
+
 def test_readme_documents_every_crawl_setting_and_option():
     from click import Option
 
