@@ -73,6 +73,7 @@ class HttpCrawler:
             self._seed_of_origin.setdefault(origin(seed), seed)
         self._sitemaps = 0
         self._fetched = 0
+        self._unchanged_count = 0
         self.state = CrawlState(index_dir)
         if rebuild:
             self.state.reset()
@@ -95,11 +96,9 @@ class HttpCrawler:
                                else "invalid URL")
         targets = list(dict.fromkeys(targets))
         self.state.update(page.url, links=targets)
-        self._follow(page.url, targets, self._depth.get(page.url, 0) + 1)
+        self._follow(targets, self._depth.get(page.url, 0) + 1, page.source)
 
-    def _follow(self, url: str, links: list[str], depth: int) -> None:
-        row = self.state.get(url)
-        source = row.source if row is not None else self.sources[0]
+    def _follow(self, links: list[str], depth: int, source: str) -> None:
         for link in links:
             self._enqueue(link, depth, source)
 
@@ -258,13 +257,14 @@ class HttpCrawler:
 
     def _unchanged(self, task: Task, prev: PageState, reason: str) -> None:
         self.outcomes[task.url] = ("unchanged", reason)
+        self._unchanged_count += 1
         if prev.alias_of:
             return
         if prev.hash:
             self._hashes.setdefault(prev.hash, task.url)
         self.keep.add(prev.canonical or task.url)
         self._depth[task.url] = task.depth
-        self._follow(task.url, prev.links, task.depth + 1)
+        self._follow(prev.links, task.depth + 1, task.source)
 
     def _failed(self, task: Task, reason: str) -> None:
         """A fetch that failed for good: keep what was indexed and go on from its old links."""
@@ -273,7 +273,7 @@ class HttpCrawler:
         prev = self.state.get(task.url)
         if prev is not None and prev.hash and not prev.alias_of:
             self.keep.add(prev.canonical or task.url)
-            self._follow(task.url, prev.links, task.depth + 1)
+            self._follow(prev.links, task.depth + 1, task.source)
 
     def _redirect(self, task: Task, r: Response) -> None:
         try:
@@ -361,7 +361,7 @@ class HttpCrawler:
 
     def counts(self) -> dict:
         return {"queued": self.frontier.queued(), "skipped": len(self.skipped), "errors": len(self.errors),
-                "unchanged": sum(1 for o, _ in self.outcomes.values() if o == "unchanged")}
+                "unchanged": self._unchanged_count}
 
     def finish(self, failed: set[str], complete: bool) -> None:
         """Commit the state after the index commit; forget URLs a complete crawl no longer reached."""

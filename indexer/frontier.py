@@ -76,4 +76,6 @@ class Frontier:
 
     def queued(self, kind: str | None = None) -> int:
         """How many tasks wait (of one kind, or all)."""
-        return sum(1 for h in self.hosts.values() for t in h.queue if kind is None or t.kind == kind)
+        if kind is None:
+            return sum(len(h.queue) for h in self.hosts.values())
+        return sum(1 for h in self.hosts.values() for t in h.queue if t.kind == kind)
