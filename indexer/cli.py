@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 
 import click
@@ -44,24 +45,36 @@ def cli(verbose: bool):
 @cli.command()
 @click.argument("sources", nargs=-1, required=True)
 @_index_option
-@click.option("--allow-domain", multiple=True, metavar="D", help="Also follow links to domain D (HTTP crawls).")
+@click.option("--allow-domain", multiple=True, metavar="D",
+              help="Also follow links to domain D and its subdomains (web crawls; default: the seeds' hosts).")
 @click.option("--max-pages", type=click.IntRange(min=1), help="Stop after this many pages.")
-@click.option("--max-depth", type=click.IntRange(min=0), help="Follow links at most this many hops from a seed.")
+@click.option("--max-depth", type=click.IntRange(min=0),
+              help="Follow links at most this many hops from a seed (web crawls: 20 when not given).")
 @click.option("--delay", type=click.FloatRange(min=0), default=1.0, show_default=True,
-              help="Seconds between requests to one host (HTTP crawls).")
-@click.option("--rebuild", is_flag=True, help="Start the index over instead of updating it.")
+              help="Seconds between requests to one host (web crawls; robots.txt Crawl-delay wins when larger).")
+@click.option("--contact", default=lambda: os.environ.get("M4D_CONTACT", ""), show_default="$M4D_CONTACT",
+              metavar="URL", help="A URL or e-mail for site owners, sent in the User-Agent (web crawls).")
+@click.option("--rebuild", is_flag=True, help="Start the index (and the crawl state) over instead of updating it.")
 @click.option("--report", type=click.Path(dir_okay=False, writable=True),
-              help="Write the crawl report (skips, errors, unknown labels) as JSON to this file.")
-def crawl(sources, index_dir, allow_domain, max_pages, max_depth, delay, rebuild, report):
-    """Crawl SOURCES (folders, files, file:// URLs) into the index."""
-    from .crawl import SourceError
-    from .pipeline import run_crawl, stderr_progress
+              help="Write the crawl report (per-URL outcome, skips, errors, unknown labels) as JSON to this file.")
+def crawl(sources, index_dir, allow_domain, max_pages, max_depth, delay, contact, rebuild, report):
+    """Crawl SOURCES (folders, files, file:// URLs, http(s):// sites) into the index."""
+    from whoosh.index import LockError
 
+    from .crawl import SourceError
+    from .fetch import CrawlSettings
+    from .pipeline import run_crawl, stderr_progress
+    from .state import CrawlLocked
+
+    settings = CrawlSettings(delay=delay, contact=contact)
     try:
         summary = run_crawl(list(sources), index_dir, rebuild=rebuild, max_pages=max_pages,
-                            max_depth=max_depth, progress=stderr_progress)
+                            max_depth=max_depth, allow_domains=allow_domain, settings=settings,
+                            progress=stderr_progress)
     except SourceError as exc:
         _fail(str(exc), 2)
+    except (CrawlLocked, LockError) as exc:
+        _fail(str(exc) or f"another process is writing the index in {index_dir}")
     except OSError as exc:
         _fail(f"cannot write the index in {index_dir}: {exc.strerror or exc}")
     if sys.stderr.isatty():
@@ -70,6 +83,8 @@ def crawl(sources, index_dir, allow_domain, max_pages, max_depth, delay, rebuild
     if report:
         with open(report, "w", encoding="utf-8") as f:
             json.dump(summary.as_dict(), f, ensure_ascii=False, indent=1)
+    if summary.interrupted:
+        sys.exit(130)
     if summary.errors:
         sys.exit(1)
 

@@ -1,7 +1,11 @@
-"""Crawl local sources: a folder, a single file or a ``file://`` URL.
+"""Crawl sources: local ones here (a folder, a single file or a ``file://`` URL), websites in
+``crawl_http``; ``make_crawlers`` picks the crawler for each source.
 
-The crawler hands out Pages breadth-first and is told the links found in each one
-(``add_links``); it follows only links that stay inside the source's folder.
+A crawler hands out Pages breadth-first and is told the links found in each one
+(``add_links``); LocalCrawler follows only links that stay inside the source's folder.
+Both also offer what the pipeline needs for incremental crawls: ``sources``, ``keep`` (pages
+unchanged since the last crawl), ``gone`` (pages now missing), ``complete``, ``resolve``,
+``counts``, ``finish`` and ``close``.
 """
 from __future__ import annotations
 
@@ -34,11 +38,28 @@ def path_of(source: str) -> Path:
     parts = urlsplit(source)
     if parts.scheme == "file":
         return Path(unquote(parts.path))
-    if parts.scheme in ("http", "https"):
-        raise SourceError(f"{source}: HTTP(S) sources are not supported yet; crawl a folder or file")
     if parts.scheme and len(parts.scheme) > 1:
         raise SourceError(f"{source}: unsupported scheme {parts.scheme!r}")
     return Path(source)
+
+
+def is_web(source: str) -> bool:
+    """Return True for an http(s) source."""
+    return urlsplit(source.strip()).scheme.lower() in ("http", "https")
+
+
+def make_crawlers(sources: list[str], index_dir, *, max_pages=None, max_depth=None, rebuild=False,
+                  allow_domains=(), settings=None) -> list:
+    """Return one LocalCrawler per local source and one HttpCrawler for all web sources."""
+    crawlers: list = [LocalCrawler(s, max_pages=max_pages, max_depth=max_depth)
+                      for s in sources if not is_web(s)]
+    web = [s for s in sources if is_web(s)]
+    if web:
+        from .crawl_http import HttpCrawler
+
+        crawlers.append(HttpCrawler(web, index_dir, settings=settings, allow_domains=allow_domains,
+                                    max_pages=max_pages, max_depth=max_depth, rebuild=rebuild))
+    return crawlers
 
 
 def sniff_type(path: Path, head: bytes) -> str | None:
@@ -65,7 +86,14 @@ class LocalCrawler:
         self.source = path.resolve().as_uri()
         self.max_pages = max_pages
         self.max_depth = max_depth
+        self.sources = [self.source]
         self.skipped: list[tuple[str, str]] = []
+        self.errors: list[tuple[str, str]] = []
+        self.keep: set[str] = set()
+        self.gone: set[str] = set()
+        self.outcomes: dict[str, tuple[str, str]] = {}
+        self.complete = True
+        self.tick = None
         self._queue: deque[tuple[Path, int]] = deque()
         self._seen: set[Path] = set()
         self._depth: dict[str, int] = {}
@@ -100,6 +128,18 @@ class LocalCrawler:
             target = Path(unquote(parts.path)).resolve()
             if target.is_relative_to(self.root) and target.is_file():
                 self._push(target, depth)
+
+    def resolve(self, page: Page, parsed) -> None:
+        """Nothing to adjust: file URLs are already in one form."""
+
+    def counts(self) -> dict:
+        return {"queued": len(self._queue), "skipped": len(self.skipped), "errors": 0, "unchanged": 0}
+
+    def finish(self, failed: set[str], complete: bool) -> None:
+        """Nothing to record: a folder is read in full each time."""
+
+    def close(self) -> None:
+        """Nothing to release."""
 
     def __iter__(self):
         fetched = 0

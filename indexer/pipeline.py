@@ -7,10 +7,11 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .crawl import LocalCrawler
+from .crawl import make_crawlers
 from .enrich import EnrichReport, enrich
 from .extract import ExtractError, extract
 from .segment import segment
+from .state import crawl_lock
 from .write import write_documents, write_meta
 
 log = logging.getLogger(__name__)
@@ -23,18 +24,25 @@ class CrawlSummary:
     pages: int = 0
     documents: int = 0
     deleted: int = 0
+    unchanged: int = 0
+    interrupted: bool = False
     seconds: float = 0.0
     by_lang: Counter = field(default_factory=Counter)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
     unknown_themes: dict[str, int] = field(default_factory=dict)
     unknown_countries: dict[str, int] = field(default_factory=dict)
+    outcomes: dict[str, tuple[str, str]] = field(default_factory=dict)  # url → (outcome, reason)
 
     def line(self) -> str:
         langs = ", ".join(f"{k} {v}" for k, v in sorted(self.by_lang.items()))
+        reasons = Counter(skip_category(r) for _, r in self.skipped)
+        by_reason = ", ".join(f"{k} {v}" for k, v in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
         text = (f"indexed {self.documents} documents ({langs or 'none'}) from {self.pages} pages "
-                f"in {self.seconds:.1f} s; {len(self.skipped)} skipped, {len(self.errors)} errors, "
-                f"{self.deleted} removed")
+                f"in {self.seconds:.1f} s; {self.unchanged} unchanged, {len(self.skipped)} skipped"
+                f"{f' ({by_reason})' if by_reason else ''}, {len(self.errors)} errors, {self.deleted} removed")
+        if self.interrupted:
+            text += "; interrupted (run it again to go on)"
         if self.unknown_themes:
             text += "; unknown themes: " + ", ".join(sorted(self.unknown_themes))
         if self.unknown_countries:
@@ -43,53 +51,106 @@ class CrawlSummary:
 
     def as_dict(self) -> dict:
         return {"pages": self.pages, "documents": self.documents, "deleted": self.deleted,
+                "unchanged": self.unchanged, "interrupted": self.interrupted,
                 "seconds": round(self.seconds, 3), "by_lang": dict(self.by_lang),
                 "skipped": [{"url": u, "reason": r} for u, r in self.skipped],
                 "errors": [{"url": u, "reason": r} for u, r in self.errors],
-                "unknown_themes": self.unknown_themes, "unknown_countries": self.unknown_countries}
+                "unknown_themes": self.unknown_themes, "unknown_countries": self.unknown_countries,
+                "outcomes": dict(Counter(o for o, _ in self.outcomes.values())),
+                "urls": [{"url": u, "outcome": o, "reason": r} for u, (o, r) in self.outcomes.items()]}
+
+
+def skip_category(reason: str) -> str:
+    """Return the kind of a skip reason ("http 404", "robots.txt", "link trap", …) for the summary."""
+    return reason.split(":", 1)[0].split(" (", 1)[0].strip()
 
 
 def run_crawl(sources: list[str], index_dir, *, rebuild: bool = False, max_pages: int | None = None,
-              max_depth: int | None = None, progress=None) -> CrawlSummary:
+              max_depth: int | None = None, allow_domains=(), settings=None, progress=None) -> CrawlSummary:
     """Crawl sources into the index at index_dir and return the summary.
 
-    :param progress: called with (pages, documents) after each page, or None.
+    One crawl at a time per index (CrawlLocked otherwise). Ctrl-C stops the crawl: what was
+    fetched is indexed, nothing else is deleted, and the summary says ``interrupted``.
+
+    :param settings: a ``fetch.CrawlSettings`` for web sources (delay, timeouts, …), or None.
+    :param progress: called with (pages, documents, queued=, skipped=, errors=, unchanged=)
+        after each fetch, or None.
     """
     started = time.monotonic()
     summary = CrawlSummary()
-    crawlers = [LocalCrawler(s, max_pages=max_pages, max_depth=max_depth) for s in sources]
-    docs, failed = [], set()
-    for crawler in crawlers:
-        for page in crawler:
-            summary.pages += 1
-            try:
-                parsed = extract(page)
-                crawler.add_links(page, [] if parsed.nofollow else parsed.links)
-                if parsed.noindex:
-                    summary.skipped.append((page.url, "robots meta noindex"))
-                    continue
-                docs += segment(parsed)
-            except ExtractError as exc:
-                summary.skipped.append((page.url, str(exc)))
-            except Exception as exc:  # one bad page must not end the crawl
-                log.exception("failed to process %s", page.url)
-                summary.errors.append((page.url, f"{type(exc).__name__}: {exc}"))
-                failed.add(page.url)
-            if progress:
-                progress(summary.pages, len(docs))
-        summary.skipped += crawler.skipped
-    report = EnrichReport()
-    enrich(docs, report)
-    counts = write_documents(index_dir, docs, [c.source for c in crawlers], keep=failed, rebuild=rebuild)
-    summary.documents, summary.deleted = counts["added"], counts["deleted"]
-    summary.by_lang = Counter(d.lang for d in {d.id: d for d in docs}.values())
-    summary.unknown_themes, summary.unknown_countries = report.unknown_themes, report.unknown_countries
+    with crawl_lock(index_dir):
+        crawlers = make_crawlers(sources, index_dir, max_pages=max_pages, max_depth=max_depth, rebuild=rebuild,
+                                 allow_domains=allow_domains, settings=settings)
+        try:
+            _run(crawlers, index_dir, summary, rebuild, progress)
+        finally:
+            for crawler in crawlers:
+                crawler.close()
     summary.seconds = time.monotonic() - started
     write_meta(index_dir, {"sources": sources, "summary": summary.as_dict()})
     return summary
 
 
-def stderr_progress(pages: int, documents: int) -> None:
-    """Print crawl progress on one refreshed line when stderr is a terminal."""
+def _run(crawlers: list, index_dir, summary: CrawlSummary, rebuild: bool, progress) -> None:
+    docs, failed = [], set()
+    for crawler in crawlers:
+        if progress:
+            crawler.tick = lambda c=crawler: progress(summary.pages, len(docs), **c.counts())
+    try:
+        for crawler in crawlers:
+            pages = iter(crawler)
+            try:
+                for page in pages:
+                    summary.pages += 1
+                    _process(crawler, page, docs, failed, summary)
+                    if progress:
+                        progress(summary.pages, len(docs), **crawler.counts())
+            finally:
+                pages.close()
+    except KeyboardInterrupt:
+        summary.interrupted = True
+        log.warning("interrupted: indexing what was fetched")
+    for crawler in crawlers:
+        summary.skipped += crawler.skipped
+        summary.errors += crawler.errors
+        summary.outcomes.update(crawler.outcomes)
+    summary.unchanged = sum(1 for o, _ in summary.outcomes.values() if o == "unchanged")
+    report = EnrichReport()
+    enrich(docs, report)
+    # Documents of pages not reached again are deleted only after a complete crawl.
+    complete = [c for c in crawlers if c.complete and not summary.interrupted]
+    keep = set(failed).union(*(c.keep for c in crawlers))
+    gone = set().union(*(c.gone for c in crawlers))
+    counts = write_documents(index_dir, docs, [s for c in complete for s in c.sources], keep=keep,
+                             rebuild=rebuild, remove=gone)
+    for crawler in crawlers:
+        crawler.finish(failed, complete=crawler in complete)
+    summary.documents, summary.deleted = counts["added"], counts["deleted"]
+    summary.by_lang = Counter(d.lang for d in {d.id: d for d in docs}.values())
+    summary.unknown_themes, summary.unknown_countries = report.unknown_themes, report.unknown_countries
+
+
+def _process(crawler, page, docs: list, failed: set, summary: CrawlSummary) -> None:
+    """Extract and segment one page, adding its documents to docs."""
+    try:
+        parsed = extract(page)
+        crawler.resolve(page, parsed)
+        crawler.add_links(page, [] if parsed.nofollow else parsed.links)
+        if parsed.noindex:
+            summary.skipped.append((page.url, "robots meta noindex"))
+            return
+        docs += segment(parsed)
+    except ExtractError as exc:
+        summary.skipped.append((page.url, str(exc)))
+    except Exception as exc:  # one bad page must not end the crawl
+        log.exception("failed to process %s", page.url)
+        summary.errors.append((page.url, f"{type(exc).__name__}: {exc}"))
+        failed.add(page.url)
+
+
+def stderr_progress(pages: int, documents: int, queued: int = 0, skipped: int = 0, errors: int = 0,
+                    unchanged: int = 0) -> None:
+    """Print crawl progress on one refreshed line when stderr is a terminal (quiet otherwise)."""
     if sys.stderr.isatty():
-        print(f"\rcrawled {pages} pages, {documents} documents", end="", file=sys.stderr, flush=True)
+        print(f"\r{pages} pages fetched, {unchanged} unchanged, {queued} queued, {documents} documents, "
+              f"{skipped} skipped, {errors} errors\x1b[K", end="", file=sys.stderr, flush=True)

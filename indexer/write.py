@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from whoosh import index
+from whoosh.query import Prefix
 from whoosh.writing import CLEAR
 
 from .analyze import STEMMED
@@ -49,10 +50,11 @@ def fields_of(doc: Document) -> dict:
 
 
 def write_documents(index_dir, docs: list[Document], sources: list[str], keep: set[str] = frozenset(),
-                    rebuild: bool = False) -> dict:
+                    rebuild: bool = False, remove: set[str] = frozenset()) -> dict:
     """Add or update docs, delete stale ones of the given sources, commit once.
 
-    :param keep: page URLs that failed this time: their documents are kept, not deleted.
+    :param keep: page URLs that failed or did not change this time: their documents are kept.
+    :param remove: page URLs that are gone (404, 410): their documents are deleted, whatever the source.
     :return: counts ``{"added": …, "deleted": …}``.
     """
     ix = open_or_create(index_dir)
@@ -69,10 +71,17 @@ def write_documents(index_dir, docs: list[Document], sources: list[str], keep: s
             writer.commit(mergetype=CLEAR)
         else:
             with ix.searcher() as searcher:
+                for page_url in remove - seen_pages(seen):
+                    for fields in searcher.documents(id=page_url):
+                        writer.delete_by_term("id", fields["id"])
+                        deleted += 1
+                    for docnum in searcher.search(Prefix("id", page_url + "#"), limit=None).docs():
+                        writer.delete_by_term("id", searcher.stored_fields(docnum)["id"])
+                        deleted += 1
                 for source in sources:
                     for fields in searcher.documents(source=source):
                         page_url = fields["id"].split("#", 1)[0]
-                        if fields["id"] not in seen and page_url not in keep:
+                        if fields["id"] not in seen and page_url not in keep and page_url not in remove:
                             writer.delete_by_term("id", fields["id"])
                             deleted += 1
             writer.commit()
@@ -82,6 +91,11 @@ def write_documents(index_dir, docs: list[Document], sources: list[str], keep: s
     finally:
         ix.close()
     return {"added": len(seen), "deleted": deleted}
+
+
+def seen_pages(ids: set[str]) -> set[str]:
+    """Return the page URLs of document ids (the id without its #fragment)."""
+    return {i.split("#", 1)[0] for i in ids}
 
 
 def write_meta(index_dir, meta: dict) -> None:

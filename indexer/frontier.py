@@ -1,0 +1,81 @@
+"""The frontier of a web crawl: which URLs wait to be fetched, one queue per origin, and which
+are refused before any request (outside the scope, link traps, too deep).
+"""
+from __future__ import annotations
+
+from collections import Counter, deque
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from .fetch import CrawlSettings, Robots
+from .urls import Scope, origin, trap_reason
+
+
+@dataclass
+class Task:
+    """A URL waiting to be fetched."""
+
+    url: str
+    depth: int
+    source: str
+    kind: str = "page"  # "page" or "sitemap"
+    hops: int = 0  # redirects followed to get here
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+class Host:
+    """One origin: its queue, robots.txt rules and politeness clock."""
+
+    def __init__(self, name: str):
+        self.origin = name
+        self.queue: deque[Task] = deque()
+        self.busy = False
+        self.ready_at = 0.0
+        self.robots: Robots | None = None
+
+    def delay(self, settings: CrawlSettings) -> float:
+        """Seconds to wait between two requests: --delay, or Crawl-delay when larger (capped)."""
+        crawl_delay = self.robots.crawl_delay() if self.robots else 0.0
+        return max(settings.delay, min(crawl_delay, settings.max_crawl_delay))
+
+
+class Frontier:
+    """Queues per origin (breadth-first within each), each URL queued at most once per crawl."""
+
+    def __init__(self, scope: Scope, settings: CrawlSettings, max_depth: int):
+        self.scope = scope
+        self.settings = settings
+        self.max_depth = max_depth
+        self.hosts: dict[str, Host] = {}
+        self.seen: set[str] = set()
+        self._variants: Counter = Counter()
+
+    def add(self, url: str, depth: int, source: str, kind: str = "page", hops: int = 0,
+            front: bool = False) -> str | None:
+        """Queue a normalized URL; return why it is refused, or None (queued, or seen before)."""
+        if url in self.seen:
+            return None
+        self.seen.add(url)
+        s = self.settings
+        reason = self.scope.refuse(url) or trap_reason(url, max_length=s.max_url_length)
+        if reason is None and kind == "page" and depth > self.max_depth:
+            reason = f"deeper than max depth {self.max_depth}"
+        parts = urlsplit(url)
+        if reason is None and parts.query:
+            key = (parts.netloc, parts.path)
+            self._variants[key] += 1
+            if self._variants[key] > s.max_query_variants:
+                reason = f"link trap: more than {s.max_query_variants} query variants of {parts.path}"
+        if reason is not None:
+            return reason
+        task = Task(url, depth, source, kind, hops)
+        host = self.hosts.setdefault(origin(url), Host(origin(url)))
+        host.queue.appendleft(task) if front else host.queue.append(task)
+        return None
+
+    def queued(self, kind: str | None = None) -> int:
+        """How many tasks wait (of one kind, or all)."""
+        if kind is None:
+            return sum(len(h.queue) for h in self.hosts.values())
+        return sum(1 for h in self.hosts.values() for t in h.queue if t.kind == kind)
