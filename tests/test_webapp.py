@@ -297,3 +297,20 @@ def test_opensearch_description_in_the_ui_language(client):
     assert root.find("os:Description", ns).text.startswith("Recherchez")
     urls = {u.get("type"): u.get("template") for u in root.findall("os:Url", ns)}
     assert urls["text/html"] == "http://localhost/search?q={searchTerms}&ui=fr"
+
+
+def test_one_index_handle_is_shared_and_sees_a_new_crawl(tmp_path, site_copy):
+    import time
+
+    run_crawl([str(site_copy)], tmp_path / "ix")
+    app = create_app({"INDEX_DIR": str(tmp_path / "ix"), "TESTING": True})
+    client = app.test_client()
+    assert client.get("/healthz").get_json()["documents"] == 13
+    handle = app.extensions["m4d_index"]
+    assert client.get("/api/search?q=migration").status_code == 200
+    assert app.extensions["m4d_index"] is handle  # not reopened per request
+    (site_copy / "case-studies" / "partnerships-es.html").unlink()
+    run_crawl([str(site_copy)], tmp_path / "ix")
+    time.sleep(0.6)  # the searcher looks for a new index version at most twice a second
+    assert client.get("/healthz").get_json()["documents"] == 12
+    assert "partnerships-es" not in text(client.get("/search?lang=es"))

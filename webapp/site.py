@@ -14,11 +14,12 @@ so that nothing in them runs.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
-from flask import Blueprint, abort, current_app, send_file, url_for
+from flask import Blueprint, abort, current_app, g, send_file, url_for
 
 bp = Blueprint("site", __name__)
 
@@ -84,21 +85,36 @@ def mounts() -> dict[str, Path]:
 
 
 def link(url: str) -> str:
-    """Return where a browser should open a document: ``/site/…`` for a served local file."""
+    """Return where a browser should open a document: ``/site/…`` for a file of a site folder.
+
+    The check is on the path's text (the crawler records resolved paths); ``serve`` makes
+    the strict one, on the file system, when the link is followed.
+    """
     parts = urlsplit(url)
     if parts.scheme != "file":
         return url
-    path = Path(unquote(parts.path)).resolve()
-    for name, root in mounts().items():
-        if root.is_file():
-            rel = root.name if path == root else None
-        else:
-            rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else None
-        if rel is not None and _servable(root, rel):
-            sub = f"{name}/{rel}" if name else rel
-            target = url_for("site.serve", subpath=sub)
+    path = os.path.normpath(unquote(parts.path))
+    if "m4d_site" not in g:
+        g.m4d_site = (mounts(), url_for("site.serve", subpath=""))
+    found, base = g.m4d_site
+    for name, root in found.items():
+        rel = _relative(root, path)
+        if rel is not None:
+            target = base + quote(f"{name}/{rel}" if name else rel)
             return target + (f"#{quote(parts.fragment)}" if parts.fragment else "")
     return url
+
+
+def _relative(root: Path, path: str) -> str | None:
+    """Return path relative to root ("/"-separated), or None when outside it or hidden."""
+    top = str(root)
+    if root.is_file():
+        rel = root.name if path == top else None
+    else:
+        rel = path[len(top):].lstrip(os.sep) if path.startswith(top.rstrip(os.sep) + os.sep) else None
+    if not rel or any(p.startswith(".") for p in rel.split(os.sep)):
+        return None
+    return rel.replace(os.sep, "/")
 
 
 def _servable(root: Path, rel: str) -> Path | None:
