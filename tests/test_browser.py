@@ -257,6 +257,16 @@ def test_markup_in_query_stays_inert(make_page):
     assert page.locator("img").count() == 0  # p.dialogs is checked empty at teardown
 
 
+def test_search_again_from_an_error_page(make_page):
+    p = make_page()
+    page = p.goto("/search?q=migration&page=0")
+    expect(page.get_by_role("heading", name="This search cannot be run")).to_be_visible()
+    p.errors.clear()  # the console reports the 400 itself
+    page.fill("#q", "xenófobo")
+    page.press("#q", "Enter")
+    expect(page.locator(".summary")).to_contain_text("1 result for “xenófobo”")
+
+
 def test_desktop_screenshot(make_page):
     # `make screenshot` copies this one to docs/screenshot.png for the README.
     p = make_page(width=1280, height=900)

@@ -192,6 +192,11 @@ def test_bad_parameters_are_400_with_a_message(client, query):
     assert "This search cannot be run" in text(page)
 
 
+def test_empty_fields_mean_the_defaults(client):
+    body = client.get("/api/search?q=&page=&per_page=&lang=").get_json()
+    assert (body["total"], body["page"], body["per_page"]) == (13, 1, 10)
+
+
 def test_page_bad_parameters_are_an_error_page(client):
     response = client.get("/search?page=-1")
     assert response.status_code == 400

@@ -12,8 +12,8 @@ UI_LANGS = ("en", "es", "fr")
 def search_args() -> dict:
     """Return keyword arguments for ``SearchIndex.search`` from the query string."""
     args = request.args
-    page = args.get("page", "1")
-    per_page = args.get("per_page", str(current_app.config["PER_PAGE"]))
+    page = args.get("page") or "1"  # an empty field means the default, as a form sends it
+    per_page = args.get("per_page") or str(current_app.config["PER_PAGE"])
     collapse = args.get("collapse", "")
     if collapse not in ("", "translations", "none"):
         raise SearchError("collapse must be 'translations' or 'none'")

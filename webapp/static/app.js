@@ -57,6 +57,10 @@
   function swap(url, options) {
     options = options || {};
     var main = document.getElementById("main");
+    if (!main || !main.hasAttribute("data-region")) {  // an error page: nothing to swap into
+      location.assign(url);
+      return Promise.resolve();
+    }
     if (pending) pending.abort();
     pending = new AbortController();
     var focusedId = document.activeElement && document.activeElement.id;
