@@ -8,7 +8,7 @@ INDEX ?= var/index
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test bench lint clean
+.PHONY: install run test bench lint clean messages screenshot
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,20 @@ test: install
 lint: install
 	$(PY) -m pip install --quiet ruff
 	$(BIN)/ruff check indexer webapp tests benchmarks
+
+# Refresh the UI's message catalogues after changing interface text; then translate the new
+# entries of webapp/translations/{es,fr}/LC_MESSAGES/messages.po. The .mo files are compiled
+# by the app when it starts (webapp/i18n.py), so they are never committed.
+messages: install
+	$(BIN)/pybabel extract -F webapp/babel.cfg -o webapp/translations/messages.pot --no-location \
+		--sort-output --project m4d-search --copyright-holder m4d-search --msgid-bugs-address "" .
+	$(BIN)/pybabel update -i webapp/translations/messages.pot -d webapp/translations -w 100 \
+		--ignore-obsolete --no-fuzzy-matching --ignore-pot-creation-date
+
+# The README's screenshot: the browser test's desktop capture of the bundled corpus.
+screenshot: install
+	$(PY) -m pytest -q tests/test_browser.py -k desktop_screenshot
+	mkdir -p docs && cp tests/artifacts/search-desktop.png docs/screenshot.png
 
 clean:
 	rm -rf var build *.egg-info

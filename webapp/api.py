@@ -1,12 +1,12 @@
 """The JSON API: /api/search, /api/suggest, /opensearch.xml, /healthz."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify, render_template, request
 
 from indexer.search import SearchError
 
 from .handle import get_index
-from .params import search_args
+from .params import search_args, ui_lang
 
 bp = Blueprint("api", __name__)
 
@@ -30,3 +30,11 @@ def suggest():
 def healthz():
     """Report that the index opens, with its document count."""
     return jsonify(status="ok", documents=get_index().doc_count())
+
+
+@bp.get("/opensearch.xml")
+def opensearch():
+    """Describe the search for browsers (OpenSearch 1.1), with the page and suggestion URLs."""
+    ui = request.args.get("ui") and ui_lang()
+    body = render_template("opensearch.xml", ui=ui)
+    return body, 200, {"Content-Type": "application/opensearchdescription+xml; charset=utf-8"}

@@ -12,8 +12,8 @@ UI_LANGS = ("en", "es", "fr")
 def search_args() -> dict:
     """Return keyword arguments for ``SearchIndex.search`` from the query string."""
     args = request.args
-    page = args.get("page", "1")
-    per_page = args.get("per_page", str(current_app.config["PER_PAGE"]))
+    page = args.get("page") or "1"  # an empty field means the default, as a form sends it
+    per_page = args.get("per_page") or str(current_app.config["PER_PAGE"])
     collapse = args.get("collapse", "")
     if collapse not in ("", "translations", "none"):
         raise SearchError("collapse must be 'translations' or 'none'")
@@ -27,8 +27,15 @@ def search_args() -> dict:
 
 
 def ui_lang() -> str:
-    """Return the UI language: ``?ui=``, else Accept-Language, else English."""
-    chosen = request.args.get("ui")
-    if chosen in UI_LANGS:
-        return chosen
+    """Return the UI language: ``?ui=``, else Accept-Language, else English.
+
+    ``?ui=`` accepts a region too (``es-EC``); another language is a 400, like any other
+    bad parameter.
+    """
+    chosen = request.args.get("ui", "").strip()
+    if chosen:
+        code = chosen.lower().replace("_", "-").split("-", 1)[0]
+        if code not in UI_LANGS:
+            raise SearchError(f"ui must be one of {', '.join(UI_LANGS)}")
+        return code
     return request.accept_languages.best_match(UI_LANGS) or "en"

@@ -1,18 +1,79 @@
 """HTML pages: the search page renders the same dict as /api/search."""
 from __future__ import annotations
 
+import re
+from urllib.parse import unquote, urlsplit
+
 from flask import Blueprint, render_template
+from markupsafe import Markup
+
+from indexer.search import facet_label
 
 from .handle import get_index
-from .params import search_args
+from .params import FACETS, search_args
 
 bp = Blueprint("views", __name__)
+
+#: Pages shown around the current one in the pager.
+PAGER_SPAN = 2
 
 
 @bp.get("/")
 @bp.get("/search")
 def search():
     """Show the search box, results and facets."""
+    return render_search()
+
+
+def render_search(adjust=None) -> str:
+    """Run the request's search and render the page (adjust: body → body, for tests)."""
     args = search_args()
     body = get_index().search(**args)
-    return render_template("search.html", body=body, args=args)
+    if adjust is not None:
+        body = adjust(body)
+    chosen = [(f, v) for f in FACETS for v in args["filters"].get(f, [])]
+    return render_template("search.html", body=body, args=args, chosen=chosen,
+                           pager=pager(body["page"], body["pages"]))
+
+
+def pager(page: int, pages: int) -> list[int | None]:
+    """Return the page numbers to show, None standing for a gap: 1 … 4 5 [6] 7 8 … 20."""
+    shown = {1, pages, *range(max(1, page - PAGER_SPAN), min(pages, page + PAGER_SPAN) + 1)}
+    out: list[int | None] = []
+    for n in sorted(shown):
+        gap = n - out[-1] if out else 1
+        if gap == 2:  # a gap of one page: show the page, not an ellipsis
+            out.append(n - 1)
+        elif gap > 2:
+            out.append(None)
+        out.append(n)
+    return out
+
+
+@bp.app_template_global()
+def label(facet: str, value: str, ui: str) -> str:
+    """Return the display label of a facet value in the UI language."""
+    return facet_label(facet, value, ui)
+
+
+_MARK = re.compile(r"(</?mark>)")
+
+
+@bp.app_template_filter("snippet")
+def snippet_html(snippet: str) -> Markup:
+    """Return a snippet as markup that can hold ``<mark>`` and nothing else.
+
+    The search side already escapes the text; this keeps any other ``<`` inert should a
+    snippet ever arrive unescaped.
+    """
+    parts = _MARK.split(snippet or "")
+    return Markup("".join(p if _MARK.fullmatch(p) else p.replace("<", "&lt;").replace(">", "&gt;")
+                          for p in parts))
+
+
+@bp.app_template_global()
+def display_url(url: str) -> str:
+    """Return a short, readable form of a link: host and path, decoded, without the scheme."""
+    parts = urlsplit(url)
+    text = (parts.netloc + unquote(parts.path)) if parts.scheme in ("http", "https") else unquote(parts.path)
+    return text + (f"#{unquote(parts.fragment)}" if parts.fragment else "")

@@ -1,0 +1,103 @@
+"""Crawled local files: served read-only under /site/, and linked from results."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from indexer.pipeline import run_crawl
+from webapp import create_app
+
+from .conftest import SITE
+
+
+@pytest.fixture()
+def client(site_index_dir):
+    return create_app({"INDEX_DIR": str(site_index_dir), "TESTING": True}).test_client()
+
+
+def get(client, path):
+    with client.get(path, follow_redirects=True) as response:
+        return response.status_code, response.get_data(as_text=True), response.headers
+
+
+def test_results_link_to_served_files(client):
+    body = client.get("/api/search?q=xen%C3%B3fobo").get_json()
+    assert body["results"][0]["url"].startswith("file://")  # the API keeps the document's URL
+    page = client.get("/search?q=xen%C3%B3fobo").get_data(as_text=True)
+    assert 'href="/site/case-studies/social-inclusion-es.html"' in page
+    assert "file://" not in page
+
+
+def test_items_of_a_listing_page_link_to_their_anchor(client):
+    page = client.get("/search?q=Sucumbios").get_data(as_text=True)
+    assert 'href="/site/index.html#project-1"' in page
+
+
+def test_served_file_is_the_crawled_page_in_a_sandbox(client):
+    status, content, headers = get(client, "/site/case-studies/social-inclusion-es.html")
+    assert status == 200
+    assert content == (SITE / "case-studies" / "social-inclusion-es.html").read_text("utf-8")
+    assert headers["Content-Type"].startswith("text/html")
+    assert headers["Content-Security-Policy"].startswith("sandbox;")
+    assert "script-src" not in headers["Content-Security-Policy"]  # default-src 'none': no script runs
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert get(client, "/site/")[1] == (SITE / "index.html").read_text("utf-8")
+
+
+@pytest.mark.parametrize("path", ["/site/../pyproject.toml", "/site/%2e%2e/pyproject.toml",
+                                  "/site/..%2fpyproject.toml", "/site/case-studies/../../README.md",
+                                  "/site//etc/passwd", "/site/%2fetc%2fpasswd", "/site/nope.html",
+                                  "/site/.hidden", "/site/C:%5cwindows"])
+def test_nothing_outside_the_folder_is_served(client, path):
+    status, content, _ = get(client, path)
+    assert status == 404
+    assert "[project]" not in content and "root:" not in content
+
+
+def test_symlink_leading_out_is_not_served(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "page.html").write_text("<title>Migration</title><p>migration inside</p>", encoding="utf-8")
+    secret = tmp_path / "secret.html"
+    secret.write_text("<p>secret outside</p>", encoding="utf-8")
+    os.symlink(secret, site / "link.html")
+    app = create_app({"INDEX_DIR": str(tmp_path / "ix"), "SITE_DIRS": [str(site)], "TESTING": True})
+    client = app.test_client()
+    assert get(client, "/site/page.html")[0] == 200
+    assert get(client, "/site/link.html")[0] == 404
+
+
+def test_site_folder_comes_from_the_crawl_record(tmp_path, monkeypatch):
+    # A relative source, as `make run` records it, is read from where the app runs.
+    monkeypatch.chdir(SITE.parent)
+    run_crawl(["site/"], tmp_path / "ix")
+    assert json.loads((tmp_path / "ix" / "m4d-meta.json").read_text("utf-8"))["sources"] == ["site/"]
+    client = create_app({"INDEX_DIR": str(tmp_path / "ix"), "TESTING": True}).test_client()
+    assert 'href="/site/case-studies/mainstreaming-fr.html"' in client.get("/?lang=fr").get_data(as_text=True)
+    assert get(client, "/site/case-studies/mainstreaming-fr.html")[0] == 200
+
+
+def test_several_folders_are_mounted_by_name(tmp_path):
+    first, second = tmp_path / "alpha", tmp_path / "beta"
+    for folder, word in ((first, "alpha"), (second, "beta")):
+        folder.mkdir()
+        (folder / "page.html").write_text(f'<html lang="en"><title>{word} migration</title>'
+                                          f"<p>{word} migration text</p></html>", encoding="utf-8")
+    run_crawl([str(first), str(second)], tmp_path / "ix")
+    client = create_app({"INDEX_DIR": str(tmp_path / "ix"), "TESTING": True}).test_client()
+    page = client.get("/search?q=migration").get_data(as_text=True)
+    assert 'href="/site/alpha/page.html"' in page and 'href="/site/beta/page.html"' in page
+    assert "beta migration text" in get(client, "/site/beta/page.html")[1]
+    assert get(client, "/site/gamma/page.html")[0] == 404
+
+
+def test_files_outside_every_site_folder_keep_their_url(site_index_dir, tmp_path):
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    app = create_app({"INDEX_DIR": str(site_index_dir), "SITE_DIRS": [str(other)], "TESTING": True})
+    client = app.test_client()
+    page = client.get("/search?q=xen%C3%B3fobo").get_data(as_text=True)
+    assert 'href="file:///' in page and 'href="/site/' not in page
+    assert get(client, "/site/case-studies/social-inclusion-es.html")[0] == 404

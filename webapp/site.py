@@ -1,0 +1,159 @@
+"""Crawled local files, served read-only under ``/site/``.
+
+A document crawled from a folder has a ``file://`` URL, which a browser does not open from
+an http page. When a site folder contains the file, the result links to ``/site/<path>``
+instead; http(s) URLs are kept as they are.
+
+The site folders are ``SITE_DIRS`` when configured, else the local sources of the last
+crawl (``m4d-meta.json`` next to the index). With one folder its files are at
+``/site/<path>``; with several, each folder is mounted under its own name,
+``/site/<name>/<path>``. Only regular files inside a folder are served (no ``..``, no
+symbolic link leading out, no hidden files), under a sandboxing Content-Security-Policy
+so that nothing in them runs.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
+
+from flask import Blueprint, abort, current_app, g, send_file, url_for
+
+bp = Blueprint("site", __name__)
+
+META_FILE = "m4d-meta.json"
+#: The Content-Security-Policy of a served file: inert (no scripts, no forms, no plugins).
+SITE_CSP = ("sandbox; default-src 'none'; style-src 'self'; img-src 'self' data:; "
+            "font-src 'self'; media-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+
+_lock = threading.Lock()
+
+
+def _source_path(source: str) -> Path | None:
+    parts = urlsplit(source)
+    if parts.scheme == "file":
+        return Path(unquote(parts.path))
+    if parts.scheme in ("http", "https"):
+        return None  # its documents keep their own URLs
+    return Path(source)  # a folder or file, relative to where the crawl ran (and we run)
+
+
+def _configured_dirs(app) -> list[Path]:
+    dirs = app.config.get("SITE_DIRS")
+    if dirs is not None:
+        return [Path(d) for d in dirs]
+    meta_path = Path(app.config["INDEX_DIR"]) / META_FILE
+    try:
+        sources = json.loads(meta_path.read_text("utf-8")).get("sources") or []
+    except (OSError, ValueError):
+        return []
+    paths = [_source_path(s) for s in sources if isinstance(s, str)]
+    return [p for p in paths if p is not None]
+
+
+def mounts() -> dict[str, Path]:
+    """Return mount name → resolved folder (or single file), re-read when the meta file changes."""
+    app = current_app._get_current_object()
+    meta_path = Path(app.config["INDEX_DIR"]) / META_FILE
+    try:
+        stamp = meta_path.stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    cached = app.extensions.get("m4d_site")
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    roots = []
+    for path in _configured_dirs(app):
+        path = path.expanduser().resolve()
+        if path.exists() and path not in roots:
+            roots.append(path)
+    found: dict[str, Path] = {}
+    if len(roots) == 1:
+        found[""] = roots[0]
+    else:
+        for root in roots:
+            name, n = root.name or "site", 1
+            while name in found:
+                n += 1
+                name = f"{root.name}-{n}"
+            found[name] = root
+    with _lock:
+        app.extensions["m4d_site"] = (stamp, found)
+    return found
+
+
+def link(url: str) -> str:
+    """Return where a browser should open a document: ``/site/…`` for a file of a site folder.
+
+    The check is on the path's text (the crawler records resolved paths); ``serve`` makes
+    the strict one, on the file system, when the link is followed.
+    """
+    parts = urlsplit(url)
+    if parts.scheme != "file":
+        return url
+    path = os.path.normpath(unquote(parts.path))
+    if "m4d_site" not in g:
+        g.m4d_site = (mounts(), url_for("site.serve", subpath=""))
+    found, base = g.m4d_site
+    for name, root in found.items():
+        rel = _relative(root, path)
+        if rel is not None:
+            target = base + quote(f"{name}/{rel}" if name else rel)
+            return target + (f"#{quote(parts.fragment)}" if parts.fragment else "")
+    return url
+
+
+def _relative(root: Path, path: str) -> str | None:
+    """Return path relative to root ("/"-separated), or None when outside it or hidden."""
+    top = str(root)
+    if root.is_file():
+        rel = root.name if path == top else None
+    else:
+        rel = path[len(top):].lstrip(os.sep) if path.startswith(top.rstrip(os.sep) + os.sep) else None
+    if not rel or any(p.startswith(".") for p in rel.split(os.sep)):
+        return None
+    return rel.replace(os.sep, "/")
+
+
+def _servable(root: Path, rel: str) -> Path | None:
+    """Return the file for rel under root, or None when it must not be served."""
+    parts = [p for p in rel.split("/") if p]
+    if any(p.startswith(".") or "\\" in p or "\0" in p for p in parts):
+        return None
+    if root.is_file():
+        return root if parts == [root.name] else None
+    target = root.joinpath(*parts).resolve() if parts else root
+    if target.is_dir():
+        target = target / "index.html"
+    if not target.is_relative_to(root) or not target.is_file():
+        return None
+    return target
+
+
+@bp.get("/site/", defaults={"subpath": ""})
+@bp.get("/site/<path:subpath>")
+def serve(subpath: str):
+    """Serve a file of a site folder, read-only."""
+    found = mounts()
+    if "" in found:
+        root, rel = found[""], subpath
+    else:
+        name, _, rel = subpath.partition("/")
+        root = found.get(name)
+        if root is None:
+            abort(404)
+    target = _servable(root, rel)
+    if target is None:
+        abort(404)
+    response = send_file(target, conditional=True, max_age=60)
+    response.headers["Content-Security-Policy"] = SITE_CSP
+    return response
+
+
+def init_app(app) -> None:
+    """Register the site blueprint and the ``site_link`` template helper."""
+    app.config.setdefault("SITE_DIRS", None)
+    app.register_blueprint(bp)
+    app.jinja_env.globals["site_link"] = link
