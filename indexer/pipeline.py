@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from .crawl import LocalCrawler
 from .enrich import EnrichReport, enrich
 from .extract import ExtractError, extract
+from .limits import PageTimeout, cap_document, page_budget
 from .segment import segment
 from .write import write_documents, write_meta
 
@@ -27,6 +28,7 @@ class CrawlSummary:
     by_lang: Counter = field(default_factory=Counter)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
+    limited: list[tuple[str, str]] = field(default_factory=list)  # pages cut by indexer.limits
     unknown_themes: dict[str, int] = field(default_factory=dict)
     unknown_countries: dict[str, int] = field(default_factory=dict)
 
@@ -35,6 +37,8 @@ class CrawlSummary:
         text = (f"indexed {self.documents} documents ({langs or 'none'}) from {self.pages} pages "
                 f"in {self.seconds:.1f} s; {len(self.skipped)} skipped, {len(self.errors)} errors, "
                 f"{self.deleted} removed")
+        if self.limited:
+            text += f"; {len(self.limited)} cut to size"
         if self.unknown_themes:
             text += "; unknown themes: " + ", ".join(sorted(self.unknown_themes))
         if self.unknown_countries:
@@ -46,6 +50,7 @@ class CrawlSummary:
                 "seconds": round(self.seconds, 3), "by_lang": dict(self.by_lang),
                 "skipped": [{"url": u, "reason": r} for u, r in self.skipped],
                 "errors": [{"url": u, "reason": r} for u, r in self.errors],
+                "limited": [{"url": u, "reason": r} for u, r in self.limited],
                 "unknown_themes": self.unknown_themes, "unknown_countries": self.unknown_countries}
 
 
@@ -63,13 +68,21 @@ def run_crawl(sources: list[str], index_dir, *, rebuild: bool = False, max_pages
         for page in crawler:
             summary.pages += 1
             try:
-                parsed = extract(page)
-                crawler.add_links(page, [] if parsed.nofollow else parsed.links)
-                if parsed.noindex:
-                    summary.skipped.append((page.url, "robots meta noindex"))
-                    continue
-                docs += segment(parsed)
-            except ExtractError as exc:
+                with page_budget():  # with indexer.limits' caps: bounded time and memory per page
+                    parsed = extract(page)
+                    crawler.add_links(page, [] if parsed.nofollow else parsed.links)
+                    if parsed.noindex:
+                        summary.skipped.append((page.url, "robots meta noindex"))
+                        continue
+                    found = segment(parsed)
+                if parsed.limited:
+                    summary.limited.append((page.url, "; ".join(parsed.limited)))
+                if not found:
+                    summary.skipped.append((page.url, "no text to index"))
+                for doc in found:
+                    cap_document(doc)
+                docs += found
+            except (ExtractError, PageTimeout) as exc:
                 summary.skipped.append((page.url, str(exc)))
             except Exception as exc:  # one bad page must not end the crawl
                 log.exception("failed to process %s", page.url)
