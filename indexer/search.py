@@ -20,6 +20,7 @@ from whoosh.query import Every, NullQuery, Term
 
 from . import vocab
 from .analyze import normalize
+from .querylimits import QueryTooBroad, bound_query
 from .schema import FACET_FIELDS, text_fields
 
 MAX_QUERY_CHARS = 500
@@ -139,7 +140,10 @@ class SearchIndex:
             raise SearchError(f"per_page must be at most {MAX_PER_PAGE}")
         filters = self._check_filters(filters or {})
         searcher = self.searcher()
-        query = self.parse(q)
+        try:
+            query = bound_query(self.parse(q), searcher.reader())
+        except QueryTooBroad as exc:
+            raise SearchError(str(exc)) from None
         if query is None:
             matched = set(searcher.reader().all_doc_ids())
         else:
