@@ -22,9 +22,11 @@ class ExtractError(Exception):
 
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
          (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
-#: C0 control bytes that text does not contain (tab, newlines, form feed and escape are text).
-_CONTROL_BYTES = bytes(range(0x00, 0x09)) + b"\x0b" + bytes(range(0x0e, 0x1b)) + bytes(range(0x1c, 0x20))
-_CONTROL_CHARS = dict.fromkeys(_CONTROL_BYTES)
+#: C0 control bytes that text does not contain (tab, newlines and form feed are text).
+_CONTROL_BYTES = bytes(range(0x00, 0x09)) + b"\x0b" + bytes(range(0x0e, 0x20))
+#: Control characters dropped from decoded text: those, DEL and the C1 controls (a terminal
+#: reads ESC and U+009B as the start of a command, and the CLI prints titles and labels).
+_CONTROL_CHARS = dict.fromkeys([*_CONTROL_BYTES, 0x7f, *range(0x80, 0xa0)])
 #: How much of the head is sniffed for binary content, and the share of control bytes allowed.
 SNIFF_BYTES = 8192
 MAX_CONTROL_SHARE = 0.01
@@ -42,7 +44,7 @@ def control_bytes(head: bytes) -> int:
 def is_binary(body: bytes) -> bool:
     """Tell binary data (images, archives, PDFs) from text that has a stray NUL byte."""
     head = body[:SNIFF_BYTES]
-    return control_bytes(head) > max(2, MAX_CONTROL_SHARE * len(head))
+    return control_bytes(head) > max(8, MAX_CONTROL_SHARE * len(head))
 
 
 def decode(body: bytes, declared: str | None = None, is_html: bool = True) -> str:

@@ -228,3 +228,19 @@ def test_page_budget_interrupts_a_runaway_loop():
                 pass
     with limits.page_budget(5):  # and leaves no alarm behind
         pass
+
+
+@pytest.mark.parametrize(("body", "declared", "text"), [
+    (b"<p>stray\x00NUL</p>", None, "<p>strayNUL</p>"),
+    (b"<p>\x1b[2J\x1b]0;owned\x07 title</p>", None, "<p>[2J]0;owned title</p>"),  # no terminal commands
+    ("<p>C1 \u009b2J</p>".encode(), None, "<p>C1 2J</p>"),
+    ("<p>Cañar</p>".encode(), "iso-8859-1", "<p>Cañar</p>"),  # valid UTF-8 wins over a lying charset
+    ("<p>Cañar</p>".encode("latin-1"), "utf-8", "<p>Cañar</p>"),  # and a lying utf-8 falls back
+    ("<p>Cañar ".encode() + "Niño</p>".encode("cp1252"), None, "<p>Cañar Niño</p>"),  # mixed
+    (b"\xfe\xff" + "<p>Équateur</p>".encode("utf-16-be"), None, "<p>Équateur</p>"),
+    ("<p>Привет</p>".encode("koi8-r"), "koi8-r", "<p>Привет</p>"),  # a declared legacy charset is honoured
+])
+def test_decode(body, declared, text):
+    from indexer.decode import decode
+
+    assert decode(body, declared) == text
