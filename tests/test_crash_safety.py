@@ -5,6 +5,7 @@ answering from the previous version and picks up the new one after the commit.
 """
 from __future__ import annotations
 
+import gc
 import os
 import random
 import signal
@@ -241,4 +242,32 @@ def test_a_reader_sees_the_previous_version_during_a_crawl_then_the_new_one(vers
         time.sleep(0.05)
     assert answers[0] == "a" and answers[-1] == "b"
     assert "".join(answers).lstrip("a").strip("b") == ""  # a…ab…b: never back to the old version
+    reader.close()
+
+
+def test_a_long_lived_reader_follows_every_version_exactly(tmp_path):
+    """A reader refreshed across many versions answers as a fresh one would: its caches are
+    per reader object, not per id() (a freed reader's id comes back for a later version:
+    with id() keys, version 10 here answered with the facets of version 8)."""
+    site = tmp_path / "site"
+    site.mkdir()
+    reader = None
+    for step in range(12):
+        pages = 5 + step
+        for old in site.glob("*.html"):
+            old.unlink()
+        for n in range(pages):
+            lang = ("es", "fr", "en")[n % 3] if pages % 2 else "es"
+            (site / f"p{n}.html").write_text(f"<html lang='{lang}'><title>t{n}</title><body><p>común {n}</p>"
+                                             "</body></html>", "utf-8")
+        run_crawl([str(site)], tmp_path / "ix")
+        reader = reader or SearchIndex(tmp_path / "ix")
+        time.sleep(0.6)  # a reader looks for a new version at most every 0.5 s
+        fresh = SearchIndex(tmp_path / "ix")
+        got, want = reader.search("", per_page=100), fresh.search("", per_page=100)
+        fresh.close()
+        assert (got["total"], got["facets"]) == (want["total"], want["facets"]), f"version {step}"
+        assert sorted(h["id"] for h in got["results"]) == sorted(h["id"] for h in want["results"])
+    gc.collect()
+    assert len(reader._cache) == 1  # only the live reader's entries: none left for an id to collide with
     reader.close()
