@@ -80,8 +80,7 @@ def write_documents(index_dir, docs: list[Document], sources: list[str], keep: s
     path = Path(index_dir)
     lock = FileStorage(str(path)).create().lock("MAIN_WRITELOCK")  # the lock Whoosh's writers take
     if not try_for(lock.acquire, timeout=LOCK_WAIT, delay=0.1):
-        raise IndexBusy(f"another crawl is writing to {path} (it holds {path / 'MAIN_WRITELOCK'}); "
-                        "try again when it ends")
+        raise IndexBusy("another crawl is writing to it (it holds MAIN_WRITELOCK); try again when it ends")
     try:
         remove_leftovers(path)
         return _write(path, docs, sources, keep, rebuild)
