@@ -1,4 +1,5 @@
-"""Per-language analyzers: tokenize → lowercase → stopwords → Snowball stem → fold accents.
+"""Per-language analyzers: tokenize → lowercase → cut runaway words → stopwords → Snowball stem
+→ fold accents.
 
 Snowball's Spanish and French rules read accents, so folding comes after stemming.
 Whoosh pickles the schema (with every analyzer) into the index, so the stemming
@@ -9,9 +10,11 @@ from __future__ import annotations
 import unicodedata
 
 import snowballstemmer
-from whoosh.analysis import CharsetFilter, Filter, LowercaseFilter, RegexTokenizer, StopFilter
+from whoosh.analysis import CharsetFilter, Filter, LowercaseFilter, RegexTokenizer, StopFilter, SubstitutionFilter
 from whoosh.lang.stopwords import stoplists
 from whoosh.support.charset import accent_map
+
+from .limits import MAX_TOKEN_CHARS
 
 #: Languages with their own fields and stemmers: ISO 639-1 code → Snowball algorithm.
 STEMMED = {"en": "english", "es": "spanish", "fr": "french"}
@@ -97,6 +100,7 @@ def language_analyzer(lang: str):
     """Return the analyzer for one stemmed language's fields."""
     return (RegexTokenizer(TOKEN_PATTERN)
             | LowercaseFilter()
+            | truncate_filter()
             | StopFilter(stoplist=stoplists.get(lang, frozenset()), minsize=1)
             | SnowballFilter(lang)
             | CharsetFilter(accent_map))
@@ -104,7 +108,13 @@ def language_analyzer(lang: str):
 
 def neutral_analyzer():
     """Return the language-neutral analyzer: no stopwords, no stemming, accents folded."""
-    return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)
+    return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | truncate_filter() | CharsetFilter(accent_map)
+
+
+def truncate_filter():
+    """Cut words to MAX_TOKEN_CHARS characters: a runaway "word" (a base64 blob, a 5 MB
+    string) costs one bounded term, and a query for it still finds it."""
+    return SubstitutionFilter(rf"(?s)^(.{{{MAX_TOKEN_CHARS}}}).+", r"\1")
 
 
 def analyze(analyzer, text: str) -> list[str]:

@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import re
+from itertools import islice
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from bs4 import BeautifulSoup, NavigableString, Tag, UnicodeDammit
+from bs4 import BeautifulSoup, NavigableString, Tag
 
+from . import limits
 from .analyze import normalize
+from .decode import ExtractError, decode
 from .model import Block, Page, ParsedPage
+
+__all__ = ["ExtractError", "decode", "extract", "extract_html", "extract_text", "clean", "first_sentence"]
 
 #: Elements whose text is a paragraph of its own when they hold no other such element.
 LEAF_BLOCKS = frozenset(
@@ -23,10 +28,6 @@ _ELLIPSIS_END = re.compile(r"(\.\.\.|…)\s*$")
 _QUOTES = "“\"«‘'„"
 
 
-class ExtractError(Exception):
-    """The page cannot be read as text (binary data, undecodable)."""
-
-
 def clean(text: str) -> str:
     """Collapse runs of whitespace (NBSP included) to one space, NFC-normalized."""
     return _SPACE.sub(" ", normalize(text)).strip()
@@ -38,17 +39,6 @@ def primary_lang(value: str | None) -> str | None:
         return None
     sub = value.strip().replace("_", "-").split("-")[0].lower()
     return sub if re.fullmatch(r"[a-z]{2,3}", sub) else None
-
-
-def decode(body: bytes, declared: str | None = None, is_html: bool = True) -> str:
-    """Decode bytes: the transport's charset, then the page's own meta, then detection."""
-    if b"\x00" in body[:4096] and not body.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ExtractError("binary content (NUL bytes)")
-    dammit = UnicodeDammit(body, known_definite_encodings=[declared] if declared else [],
-                           is_html=is_html)
-    if dammit.unicode_markup is None:
-        raise ExtractError("undecodable content")
-    return dammit.unicode_markup
 
 
 def extract(page: Page) -> ParsedPage:
@@ -63,7 +53,7 @@ def extract(page: Page) -> ParsedPage:
 
 def extract_html(page: Page) -> ParsedPage:
     """Parse HTML with BeautifulSoup (lxml) into blocks, links and metadata."""
-    markup = decode(page.body, page.encoding, is_html=True)
+    markup, limited = limits.cap_markup(decode(page.body, page.encoding, is_html=True))
     soup = BeautifulSoup(markup, "lxml")
     root = soup.find("html") or soup
     base = page.url
@@ -92,17 +82,20 @@ def extract_html(page: Page) -> ParsedPage:
         target = _absolute(base, a["href"])
         if target:
             links.append(target)
+            if len(links) > limits.MAX_LINKS:
+                break
+    links = limits.cap_links(links, limited)
 
     title_tag = soup.find("title")
     title = clean(title_tag.get_text()) if title_tag else ""
     body = soup.find("body") or root
-    blocks = list(_walk(body, base))
+    blocks = limits.cap_blocks(_walk(body, base), limited)
     if not title:
         title = next((b.text for b in blocks if b.level == 1), "")
     return ParsedPage(url=url, title=title, lang=primary_lang(root.get("lang") or root.get("xml:lang")),
                       blocks=blocks, links=links, alternates=alternates, source=page.source,
                       noindex="noindex" in robots or "none" in robots,
-                      nofollow="nofollow" in robots or "none" in robots)
+                      nofollow="nofollow" in robots or "none" in robots, limited=limited)
 
 
 def _absolute(base: str, href: str) -> str | None:
@@ -116,16 +109,18 @@ def _absolute(base: str, href: str) -> str | None:
 
 
 def _walk(root: Tag, base: str):
-    """Yield blocks in reading order, iteratively (pages may nest thousands deep)."""
-    stack = [iter(root.children)]
+    """Yield blocks in reading order, iteratively and in linear time (pages may nest
+    thousands deep): which elements hold a paragraph-level element, and each element's
+    anchor and language, are worked out once, not searched for again at every level."""
+    holders = _block_holders(root)
+    stack = [(iter(root.children), _context(root))]
     loose: list[str] = []
-    loose_owner: list[Tag] = [root]
     while stack:
-        child = next(stack[-1], None)
+        children, context = stack[-1]
+        child = next(children, None)
         if child is None:
             stack.pop()
-            owner = loose_owner.pop()
-            block = _loose_block(loose, owner)
+            block = _loose_block(loose, context)
             loose = []
             if block:
                 yield block
@@ -136,31 +131,44 @@ def _walk(root: Tag, base: str):
             continue
         if not isinstance(child, Tag) or child.name in SKIP:
             continue
-        if child.name in LEAF_BLOCKS and child.find(LEAF_BLOCKS) is None:
-            block = _loose_block(loose, loose_owner[-1])
+        if child.name in LEAF_BLOCKS and id(child) not in holders:
+            block = _loose_block(loose, context)
             loose = []
             if block:
                 yield block
-            block = _element_block(child, base)
+            block = _element_block(child, base, _inner_context(context, child))
             if block:
                 yield block
-        elif _is_inline(child):
+        elif child.name in _INLINE and id(child) not in holders:
             loose.append(child.get_text(" "))
         else:
-            block = _loose_block(loose, loose_owner[-1])
+            block = _loose_block(loose, context)
             loose = []
             if block:
                 yield block
-            stack.append(iter(child.children))
-            loose_owner.append(child)
+            stack.append((iter(child.children), _inner_context(context, child)))
 
 
 _INLINE = frozenset("a abbr b bdi bdo br cite code data del dfn em i ins kbd mark q s samp small "
                     "span strong sub sup time u var wbr font".split())
 
 
-def _is_inline(tag: Tag) -> bool:
-    return tag.name in _INLINE and tag.find(LEAF_BLOCKS) is None
+def _block_holders(root: Tag) -> set[int]:
+    """Return the ids of the elements under root that contain a LEAF_BLOCKS element.
+
+    Marking stops at the first ancestor already marked (its own ancestors are marked
+    too), so the whole pass is linear in the size of the tree.
+    """
+    holders: set[int] = set()
+    for node in root.descendants:
+        if isinstance(node, Tag) and node.name in LEAF_BLOCKS:
+            parent = node.parent
+            while parent is not None and id(parent) not in holders:
+                holders.add(id(parent))
+                if parent is root:
+                    break
+                parent = parent.parent
+    return holders
 
 
 def _context(tag: Tag) -> tuple[str | None, str | None]:
@@ -178,13 +186,23 @@ def _context(tag: Tag) -> tuple[str | None, str | None]:
     return anchor, lang
 
 
-def _element_block(tag: Tag, base: str) -> Block | None:
+def _inner_context(outer: tuple[str | None, str | None], tag: Tag) -> tuple[str | None, str | None]:
+    """Return the context of tag, given the context of its parent (as ``_context`` would)."""
+    anchor, lang = outer
+    if tag.name in ("article", "section") and tag.get("id"):
+        anchor = tag["id"]
+    own = primary_lang(tag["lang"]) if tag.get("lang") else None
+    return anchor, own or lang
+
+
+def _element_block(tag: Tag, base: str, context: tuple[str | None, str | None]) -> Block | None:
     text = clean(tag.get_text(" "))
     if not text:
         return None
-    anchor, lang = _context(tag)
+    anchor, lang = context
     href = None
-    links = tag.find_all("a", href=True)
+    anchors = (d for d in tag.descendants if isinstance(d, Tag) and d.name == "a" and d.has_attr("href"))
+    links = list(islice(anchors, 2))
     if len(links) == 1 and clean(links[0].get_text(" ")) == text:
         href = _absolute(base, links[0]["href"])
     level = int(tag.name[1]) if re.fullmatch(r"h[1-6]", tag.name) else 0
@@ -192,11 +210,11 @@ def _element_block(tag: Tag, base: str) -> Block | None:
                  css=" ".join(tag.get("class") or []))
 
 
-def _loose_block(parts: list[str], owner: Tag) -> Block | None:
+def _loose_block(parts: list[str], context: tuple[str | None, str | None]) -> Block | None:
     text = clean(" ".join(parts))
     if not text:
         return None
-    anchor, lang = _context(owner)
+    anchor, lang = context
     return Block(text=text, anchor=anchor, lang=lang)
 
 
@@ -205,13 +223,13 @@ def _loose_block(parts: list[str], owner: Tag) -> Block | None:
 
 def extract_text(page: Page) -> ParsedPage:
     """Read a plain-text page: one block per line, headings and teasers guessed from shape."""
-    text = decode(page.body, page.encoding, is_html=False).lstrip("\ufeff")
-    blocks = [b for b in (_line_block(line) for line in text.splitlines()) if b]
+    text, limited = limits.cap_text(decode(page.body, page.encoding, is_html=False).lstrip("\ufeff"))
+    blocks = limits.cap_blocks((b for b in (_line_block(line) for line in text.splitlines()) if b), limited)
     title = ""
     if blocks:
         first = blocks[0]
         title = first.text if first.is_heading else first_sentence(first.text)
-    return ParsedPage(url=page.url, title=title, lang=None, blocks=blocks, source=page.source)
+    return ParsedPage(url=page.url, title=title, lang=None, blocks=blocks, source=page.source, limited=limited)
 
 
 def _line_block(line: str) -> Block | None:

@@ -51,6 +51,10 @@ def parse(text: str) -> Labels | None:
     A label line starts with a known label and has at least two of country, theme and
     keywords (so a sentence such as "Theme: …" alone stays body text).
     """
+    head = fold_aligned(text[:200])  # cheap test first: blocks may be 500,000 characters long
+    first = _LABEL_RE.search(head)
+    if first is None or head[:first.start()].strip():
+        return None
     folded = fold_aligned(text)
     matches = list(_LABEL_RE.finditer(folded))
     if not matches or folded[:matches[0].start()].strip():

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from .crawl import make_crawlers
 from .enrich import EnrichReport, enrich
 from .extract import ExtractError, extract
+from .limits import PageTimeout, cap_document, page_budget
 from .segment import segment
 from .state import crawl_lock
 from .write import write_documents, write_meta
@@ -30,6 +31,7 @@ class CrawlSummary:
     by_lang: Counter = field(default_factory=Counter)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
+    limited: list[tuple[str, str]] = field(default_factory=list)  # pages cut by indexer.limits
     unknown_themes: dict[str, int] = field(default_factory=dict)
     unknown_countries: dict[str, int] = field(default_factory=dict)
     outcomes: dict[str, tuple[str, str]] = field(default_factory=dict)  # url → (outcome, reason)
@@ -43,6 +45,8 @@ class CrawlSummary:
                 f"{f' ({by_reason})' if by_reason else ''}, {len(self.errors)} errors, {self.deleted} removed")
         if self.interrupted:
             text += "; interrupted (run it again to go on)"
+        if self.limited:
+            text += f"; {len(self.limited)} cut to size"
         if self.unknown_themes:
             text += "; unknown themes: " + ", ".join(sorted(self.unknown_themes))
         if self.unknown_countries:
@@ -55,6 +59,7 @@ class CrawlSummary:
                 "seconds": round(self.seconds, 3), "by_lang": dict(self.by_lang),
                 "skipped": [{"url": u, "reason": r} for u, r in self.skipped],
                 "errors": [{"url": u, "reason": r} for u, r in self.errors],
+                "limited": [{"url": u, "reason": r} for u, r in self.limited],
                 "unknown_themes": self.unknown_themes, "unknown_countries": self.unknown_countries,
                 "outcomes": dict(Counter(o for o, _ in self.outcomes.values())),
                 "urls": [{"url": u, "outcome": o, "reason": r} for u, (o, r) in self.outcomes.items()]}
@@ -133,14 +138,22 @@ def _run(crawlers: list, index_dir, summary: CrawlSummary, rebuild: bool, progre
 def _process(crawler, page, docs: list, failed: set, summary: CrawlSummary) -> None:
     """Extract and segment one page, adding its documents to docs."""
     try:
-        parsed = extract(page)
-        crawler.resolve(page, parsed)
-        crawler.add_links(page, [] if parsed.nofollow else parsed.links)
-        if parsed.noindex:
-            summary.skipped.append((page.url, "robots meta noindex"))
-            return
-        docs += segment(parsed)
-    except ExtractError as exc:
+        with page_budget():  # with indexer.limits' caps: bounded time and memory per page
+            parsed = extract(page)
+            crawler.resolve(page, parsed)
+            crawler.add_links(page, [] if parsed.nofollow else parsed.links)
+            if parsed.noindex:
+                summary.skipped.append((page.url, "robots meta noindex"))
+                return
+            found = segment(parsed)
+        if parsed.limited:
+            summary.limited.append((page.url, "; ".join(parsed.limited)))
+        if not found:
+            summary.skipped.append((page.url, "no text to index"))
+        for doc in found:
+            cap_document(doc)
+        docs += found
+    except (ExtractError, PageTimeout) as exc:
         summary.skipped.append((page.url, str(exc)))
     except Exception as exc:  # one bad page must not end the crawl
         log.exception("failed to process %s", page.url)

@@ -12,6 +12,7 @@ import os
 import re
 import threading
 import time
+import weakref
 from pathlib import Path
 
 from whoosh import highlight, index, scoring
@@ -20,6 +21,7 @@ from whoosh.query import Every, NullQuery, Term
 
 from . import vocab
 from .analyze import normalize
+from .querylimits import QueryTooBroad, bound_query
 from .schema import FACET_FIELDS, text_fields
 
 MAX_QUERY_CHARS = 500
@@ -67,7 +69,9 @@ class SearchIndex:
             fragmenter=highlight.ContextFragmenter(maxchars=300, surround=80),
             formatter=_MarkFormatter())
         self._cache_lock = threading.Lock()
-        self._cache: dict = {}
+        # Per reader (so per index version): a reader's id() may be reused by a later
+        # version's reader once it is freed, so the cache holds readers weakly, not ids.
+        self._cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     # Searchers and per-version caches
 
@@ -96,9 +100,9 @@ class SearchIndex:
 
     def _facet_sets(self, searcher, field: str) -> dict[str, frozenset]:
         """Return value → set of live docnums for one facet field (cached per index version)."""
-        key = (id(searcher.reader()), field)
+        reader = searcher.reader()
         with self._cache_lock:
-            cached = self._cache.get(key)
+            cached = self._cache.get(reader, {}).get(field)
         if cached is not None:
             return cached
         sets = {}
@@ -106,9 +110,7 @@ class SearchIndex:
             value = value.decode("utf-8") if isinstance(value, bytes) else value
             sets[value] = frozenset(searcher.docs_for_query(Term(field, value)))
         with self._cache_lock:
-            if len(self._cache) > 64:
-                self._cache.clear()
-            self._cache[key] = sets
+            self._cache.setdefault(reader, {})[field] = sets
         return sets
 
     # Queries
@@ -139,7 +141,10 @@ class SearchIndex:
             raise SearchError(f"per_page must be at most {MAX_PER_PAGE}")
         filters = self._check_filters(filters or {})
         searcher = self.searcher()
-        query = self.parse(q)
+        try:
+            query = bound_query(self.parse(q), searcher.reader())
+        except QueryTooBroad as exc:
+            raise SearchError(str(exc)) from None
         if query is None:
             matched = set(searcher.reader().all_doc_ids())
         else:
@@ -210,13 +215,13 @@ class SearchIndex:
 
     def _group_of(self, searcher) -> dict[int, str]:
         """Return docnum → translation group (cached per index version)."""
-        key = (id(searcher.reader()), "group_of")
+        reader = searcher.reader()
         with self._cache_lock:
-            cached = self._cache.get(key)
+            cached = self._cache.get(reader, {}).get("group_of")
         if cached is None:
             cached = {d: g for g, docs in self._facet_sets(searcher, "group").items() for d in docs}
             with self._cache_lock:
-                self._cache[key] = cached
+                self._cache.setdefault(reader, {})["group_of"] = cached
         return cached
 
     def _facet(self, name: str, sets: dict[str, frozenset], base: set, chosen: list[str], ui: str):

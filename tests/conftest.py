@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from indexer.pipeline import run_crawl
 from indexer.search import SearchIndex
@@ -13,6 +14,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "corpus" / "site"
 SEED = next((ROOT / "corpus" / "seed").glob("*.txt"))
 DATA = Path(__file__).resolve().parent / "data"
+
+# Property tests: 500 examples each, the same examples on every run (derandomized, no example
+# database), and a per-example deadline that only catches a hang (a query takes milliseconds).
+settings.register_profile("m4d", max_examples=500, derandomize=True, database=None, deadline=5000,
+                          print_blob=False, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("m4d")
 
 
 @pytest.fixture(scope="session")
