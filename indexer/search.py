@@ -338,6 +338,8 @@ def _positive(value, name: str) -> int:
 
 
 _TRAILING_QMARK = re.compile(r"(?<=\w)[?¿!¡.,;:]+(?=\s|$)")
+#: Question marks standing alone ("why ?", "?"): punctuation, not a one-character wildcard.
+_LONE_QMARK = re.compile(r"(?<!\S)\?+(?!\S)")
 
 
 _DANGLING = re.compile(r"^(?:\s*\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b)+|(?:\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b\s*)+$")
@@ -346,5 +348,5 @@ _DANGLING = re.compile(r"^(?:\s*\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b)+|(?:\b(?:AND
 def _tidy_query(q: str) -> str:
     """Drop what Whoosh would misread: sentence punctuation (a final ``?`` is a wildcard)
     and operators with nothing on one side."""
-    q = _TRAILING_QMARK.sub("", q).replace("¿", " ").replace("¡", " ").strip()
+    q = _LONE_QMARK.sub(" ", _TRAILING_QMARK.sub("", q)).replace("¿", " ").replace("¡", " ").strip()
     return _DANGLING.sub("", q).strip()

@@ -85,12 +85,13 @@ def write_documents(index_dir, docs: list[Document], sources: list[str], keep: s
         raise IndexBusy("another crawl is writing to it (it holds MAIN_WRITELOCK); try again when it ends")
     try:
         remove_leftovers(path)
-        return _write(path, docs, sources, keep, rebuild)
+        return _write(path, docs, sources, keep, rebuild, remove)
     finally:
         lock.release()
 
 
-def _write(index_dir: Path, docs: list[Document], sources: list[str], keep: set[str], rebuild: bool) -> dict:
+def _write(index_dir: Path, docs: list[Document], sources: list[str], keep: set[str], rebuild: bool,
+           remove: set[str]) -> dict:
     ix = open_or_create(index_dir)
     writer = ix.writer(limitmb=256, _lk=False)  # write_documents holds the lock
     deleted = 0
