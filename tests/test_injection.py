@@ -149,36 +149,32 @@ def server(injection_index):
         proc.wait(timeout=10)
 
 
-def test_no_payload_runs_in_chromium(server):
+def test_no_payload_runs_in_chromium(server, browser):
     from playwright.sync_api import Error as PlaywrightError
-    from playwright.sync_api import sync_playwright
 
     urls = [f"/search?q={quote('inyección')}", f"/search?q={quote(HOSTILE_QUERY)}",
             f"/search?lang={quote('<script>alert(1)</script>')}", f"/api/search?q={quote('inyección')}"]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        try:
-            page = browser.new_page()
-            dialogs = []
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            for url in urls:
-                page.goto(server + url)
-                page.wait_for_load_state("load")
-                # Give handlers their chance: hover and focus every element, then tab through the page.
-                for element in page.query_selector_all("body *"):
-                    if element.is_visible():
-                        try:
-                            element.hover(timeout=2000)
-                        except PlaywrightError:
-                            pass  # covered or off-screen (folded filters, sticky header): nothing to hover
-                for _ in range(10):
-                    page.keyboard.press("Tab")
-                page.wait_for_timeout(100)
-                assert page.evaluate("[...document.scripts].filter(s => s.text.includes('alert')).length") == 0
-            page.goto(server + urls[0])
-            assert TITLE in page.inner_text("body")
-        finally:
-            browser.close()
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        dialogs = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        for url in urls:
+            page.goto(server + url)
+            page.wait_for_load_state("load")
+            # Give handlers their chance: hover and focus every element, then tab through the page.
+            for element in page.query_selector_all("body *"):
+                if element.is_visible():
+                    try:
+                        element.hover(timeout=2000)
+                    except PlaywrightError:
+                        pass  # covered or off-screen (folded filters, sticky header): nothing to hover
+            for _ in range(10):
+                page.keyboard.press("Tab")
+            page.wait_for_timeout(100)
+            assert page.evaluate("[...document.scripts].filter(s => s.text.includes('alert')).length") == 0
+        page.goto(server + urls[0])
+        assert TITLE in page.inner_text("body")
+    finally:
+        context.close()
     assert dialogs == []
