@@ -1,5 +1,6 @@
-"""Search: the read side. Parse a query across every language field (BM25F), filter and
-count facets, highlight the page of hits, collapse translations.
+"""Search: the read side. Parse a query across every language field (``query.py``), rank it
+(``rank.py``), filter and count facets, bring the versions of matched works in a filtered
+language, highlight the page of hits, collapse translations.
 
 ``SearchIndex`` opens an index once and keeps it: one Whoosh searcher per thread (its
 postings readers are not thread-safe), refreshed when a crawl commits a new version.
@@ -14,12 +15,14 @@ import threading
 import time
 from pathlib import Path
 
-from whoosh import highlight, index, scoring
+from whoosh import highlight, index
 from whoosh.qparser import AndGroup, MultifieldParser
 from whoosh.query import Every, NullQuery, Term
 
 from . import vocab
 from .analyze import normalize
+from .query import Plan, QueryBuilder, Vocabulary, has_syntax, is_question
+from .rank import Ranking
 from .schema import FACET_FIELDS, text_fields
 
 MAX_QUERY_CHARS = 500
@@ -55,7 +58,7 @@ class _MarkFormatter(highlight.Formatter):
 class SearchIndex:
     """A read-only handle on one index folder, shared by the threads of a process."""
 
-    def __init__(self, index_dir: str | os.PathLike):
+    def __init__(self, index_dir: str | os.PathLike, ranking: Ranking | None = None):
         self.path = Path(index_dir)
         if not index.exists_in(self.path):
             raise IndexMissing(f"no index in {self.path}; run `m4d-search crawl SOURCE` first")
@@ -63,6 +66,8 @@ class SearchIndex:
         self._schema = self._ix.schema  # Index.schema re-reads the TOC on every access
         self._local = threading.local()
         self._parser = MultifieldParser(text_fields(), self._schema, group=AndGroup)
+        self._ranking = ranking or Ranking()
+        self._builder = QueryBuilder(self._schema, self._ranking)
         self._highlighter = highlight.Highlighter(
             fragmenter=highlight.ContextFragmenter(maxchars=300, surround=80),
             formatter=_MarkFormatter())
@@ -75,7 +80,7 @@ class SearchIndex:
         """Return this thread's searcher, refreshed if the index changed on disk."""
         s = getattr(self._local, "searcher", None)
         if s is None:
-            s = self._ix.searcher(weighting=scoring.BM25F())
+            s = self._ix.searcher(weighting=self._ranking.weighting())
         else:
             now = time.monotonic()
             if now - getattr(self._local, "checked", 0) > 0.5:
@@ -84,7 +89,7 @@ class SearchIndex:
                     # A fresh searcher, not Searcher.refresh(): refresh reuses segment
                     # readers whose deletion lists are stale, and shows deleted documents.
                     s.close()
-                    s = self._ix.searcher(weighting=scoring.BM25F())
+                    s = self._ix.searcher(weighting=self._ranking.weighting())
         self._local.searcher = s
         return s
 
@@ -113,19 +118,33 @@ class SearchIndex:
 
     # Queries
 
-    def parse(self, q: str):
-        """Parse a user query; fall back to its plain words when the syntax is broken."""
+    def vocabulary(self, searcher) -> Vocabulary:
+        """Return the index's words (cached per index version and thread)."""
+        key = (id(searcher.reader()), "vocabulary")
+        with self._cache_lock:
+            cached = self._cache.get(key)
+        if cached is None:
+            cached = Vocabulary(searcher.reader())
+            with self._cache_lock:
+                self._cache[key] = cached
+        return cached
+
+    def parse(self, q: str, searcher=None) -> Plan | None:
+        """Parse a user query: Whoosh's syntax when it uses some (AND), else plain words
+        (``query.py``); broken syntax falls back to its plain words."""
         text = _tidy_query(q)
         if not text:
             return None
-        try:
-            query = self._parser.parse(text)
-        except Exception:
-            query = NullQuery
-        if query is NullQuery:
-            words = re.findall(r"\w+", text)
-            query = self._parser.parse(" ".join(words)) if words else NullQuery
-        return None if query is NullQuery else query
+        question = is_question(q)
+        if has_syntax(text, self._schema.names()) and not question:
+            try:
+                query = self._parser.parse(text)
+            except Exception:
+                query = NullQuery
+            if query is not NullQuery:
+                return Plan(query)
+        vocabulary = self.vocabulary(searcher or self.searcher())
+        return self._builder.plan(text, vocabulary, question)
 
     def search(self, q: str = "", filters: dict[str, list[str]] | None = None, page: int = 1,
                per_page: int = 10, collapse: bool = False, ui: str = "en") -> dict:
@@ -139,15 +158,19 @@ class SearchIndex:
             raise SearchError(f"per_page must be at most {MAX_PER_PAGE}")
         filters = self._check_filters(filters or {})
         searcher = self.searcher()
-        query = self.parse(q)
-        if query is None:
+        plan = self.parse(q, searcher)
+        query = plan.query if plan else None
+        if plan is None:
             matched = set(searcher.reader().all_doc_ids())
         else:
-            matched = set(searcher.docs_for_query(query))
+            matched = plan.matches(searcher)
 
         value_sets = {f: self._facet_sets(searcher, FACET_FIELDS[f]) for f in FACET_FIELDS}
         allowed = {f: _union(value_sets[f], vals) for f, vals in filters.items() if vals}
-        final = matched
+        # Translation groups: the lang facet counts, and a lang filter keeps, the direct
+        # matches plus the other versions of the works they belong to.
+        reach = self._with_versions(searcher, matched) if plan is not None else matched
+        final = reach if "lang" in allowed else matched
         for docs in allowed.values():
             final = final & docs
 
@@ -158,10 +181,16 @@ class SearchIndex:
             total = len(final)
         hits = []
         if final and (page - 1) * per_page < total:
-            hits = self._page(searcher, query, final, page, per_page, collapse)
+            pool = None
+            if not final <= matched:  # versions brought by a match in another language
+                pool = set(matched)
+                for other, docs in allowed.items():
+                    if other != "lang":
+                        pool &= docs
+            hits = self._page(searcher, query, final, page, per_page, collapse, pool)
         facets = {}
         for f in FACET_FIELDS:
-            base = matched
+            base = reach if "lang" in allowed or f == "lang" else matched
             for other, docs in allowed.items():
                 if other != f:
                     base = base & docs
@@ -171,7 +200,7 @@ class SearchIndex:
             "pages": max(1, -(-total // per_page)),
             "took_ms": round((time.perf_counter() - started) * 1000, 2),
             "results": [self._result(searcher, query, hit) for hit in hits],
-            "facets": facets, "suggestion": None,
+            "facets": facets, "suggestion": plan.suggestion if plan else None,
         }
 
     def _check_filters(self, filters: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -191,22 +220,42 @@ class SearchIndex:
     def _is_theme(self, value: str) -> bool:
         return value in vocab.taxonomy()["themes"] or value in self._facet_sets(self.searcher(), "theme")
 
-    def _page(self, searcher, query, final: set, page: int, per_page: int, collapse: bool):
+    def _page(self, searcher, query, final: set, page: int, per_page: int, collapse: bool,
+              pool: set | None = None):
+        """Return the page's hits. With a pool (direct matches in other languages), a version
+        that does not match itself takes the rank of its best-ranked matching version."""
         q = query if query is not None else Every()
         start, stop = (page - 1) * per_page, page * per_page
-        if not collapse:
-            return list(searcher.search(q, filter=final, limit=stop))[start:stop]
-        # One hit per translation group: the best-scoring version stands for the work.
+        if not collapse and pool is None:
+            return searcher.search(q, filter=final, limit=stop)[start:stop]
         group_of = self._group_of(searcher)
-        seen, hits = set(), []
-        for hit in searcher.search(q, filter=final, limit=None):
+        members = self._facet_sets(searcher, "group")
+        seen_docs, seen_groups, hits = set(), set(), []
+        for hit in searcher.search(q, filter=final | pool if pool else final, limit=None):
             group = group_of.get(hit.docnum, hit.docnum)
-            if group not in seen:
-                seen.add(group)
-                hits.append(hit)
-                if len(hits) >= stop:
-                    break
+            entries = [hit] if hit.docnum in final else []
+            if pool is not None:
+                entries += [_Version(d, hit.score) for d in sorted(members.get(group, ()))
+                            if d in final and d != hit.docnum]
+            for entry in entries:
+                if entry.docnum in seen_docs or (collapse and group in seen_groups):
+                    continue
+                # One hit per translation group with collapse: the best-ranked version.
+                seen_docs.add(entry.docnum)
+                seen_groups.add(group)
+                hits.append(entry)
+            if len(hits) >= stop:
+                break
         return hits[start:stop]
+
+    def _with_versions(self, searcher, docs: set) -> set:
+        """Return docs plus the other versions of their works (same translation group)."""
+        group_of = self._group_of(searcher)
+        members = self._facet_sets(searcher, "group")
+        out = set(docs)
+        for g in {group_of[d] for d in docs if d in group_of}:
+            out |= members[g]
+        return out
 
     def _group_of(self, searcher) -> dict[int, str]:
         """Return docnum → translation group (cached per index version)."""
@@ -229,7 +278,7 @@ class SearchIndex:
         return items
 
     def _result(self, searcher, query, hit) -> dict:
-        f = hit.fields()
+        f = searcher.stored_fields(hit.docnum) if isinstance(hit, _Version) else hit.fields()
         return {
             "id": f["id"], "url": f["url"], "title": f["title"], "lang": f["lang"], "type": f["type"],
             "country": f.get("countries", []), "themes": f.get("themes", []),
@@ -240,7 +289,16 @@ class SearchIndex:
 
     def _snippet(self, hit, fields: dict, query) -> str:
         text = fields.get("text") or ""
-        if query is not None:
+        if query is not None and isinstance(hit, _Version):
+            field = f"content_{fields['lang']}"
+            if field in self._schema:
+                words = {t.decode("utf-8") if isinstance(t, bytes) else t
+                         for f, t in query.iter_all_terms() if f == field}
+                snippet = highlight.highlight(text, words, self._schema[field].analyzer,
+                                              self._highlighter.fragmenter, self._highlighter.formatter, top=2)
+                if snippet:
+                    return snippet
+        elif query is not None:
             for field in (f"content_{fields['lang']}", "content_any"):
                 if field in self._schema:
                     snippet = self._highlighter.highlight_hit(hit, field, text=text, top=2)
@@ -302,6 +360,13 @@ class SearchIndex:
 
     def doc_count(self) -> int:
         return self.searcher().doc_count()
+
+
+class _Version:
+    """A result that does not match the query itself but is a version of a work that does."""
+
+    def __init__(self, docnum: int, score: float):
+        self.docnum, self.score = docnum, score
 
 
 def facet_label(facet: str, value: str, ui: str = "en") -> str:
