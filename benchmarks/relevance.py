@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import ir_measures
-from ir_measures import R, RR
+from ir_measures import RR, R
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
@@ -67,8 +67,14 @@ def main(argv=None) -> int:
     ap.add_argument("--langs", default=",".join(COLLECTIONS), help="comma-separated query languages")
     ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated variants")
     ap.add_argument("--seed", type=int, default=42, help="seed of the typo variant")
+    ap.add_argument("--ranking", metavar="NAME=VALUE", action="append", default=[],
+                    help="override a field of m4d-search's indexer.rank.Ranking (repeatable), to measure it")
     args = ap.parse_args(argv)
     systems = [SYSTEMS[s]() for s in args.systems.split(",")]
+    if args.ranking:
+        for system in systems:
+            if system.name == "m4d-search":
+                system.ranking = ranking_with(args.ranking)
     langs = args.langs.split(",")
     variants = args.variants.split(",")
     needed = set(langs) | {CROSS[lang] for lang in langs if "cross" in variants and lang in CROSS}
@@ -109,6 +115,23 @@ def main(argv=None) -> int:
         Path(args.json).write_text(json.dumps({"runs": runs}, indent=1) + "\n", "utf-8")
     print(summary(runs, time.perf_counter() - started))
     return 0
+
+
+def ranking_with(overrides: list[str]):
+    """Return m4d-search's default Ranking with NAME=VALUE overrides."""
+    from dataclasses import fields, replace
+
+    from indexer.rank import Ranking
+
+    types = {f.name: type(getattr(Ranking(), f.name)) for f in fields(Ranking)}
+    changes = {}
+    for item in overrides:
+        name, _, value = item.partition("=")
+        if name not in types:
+            raise SystemExit(f"error: --ranking {name!r}: not a field of Ranking ({', '.join(types)})")
+        kind = types[name]
+        changes[name] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
+    return replace(Ranking(), **changes)
 
 
 def summary(runs: list[dict], seconds: float) -> str:

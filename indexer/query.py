@@ -13,8 +13,8 @@ Two kinds of input:
   correction of a word it does not know (one edit, 5+ letters), and the word's glossary
   translations at a lower weight. Clauses are OR-ed and ranked by BM25, with a bonus for
   adjacent query words found near each other. Which documents match: every clause of a short
-  keyword query (precise); a share of the clauses of a longer one or of a question, or when
-  none has that many, any one (``rank.Ranking``).
+  keyword query and half of a longer one (precise); any clause of a question, whose ranking
+  does the rest (measured: ``rank.Ranking``).
 """
 from __future__ import annotations
 
@@ -77,10 +77,20 @@ def _key(q) -> tuple:
 
 
 class Vocabulary:
-    """The words of one index version: which exist, their accented forms, their corrections."""
+    """The words of one index version: which exist, their accented forms, their corrections.
+
+    Read once per index version from the index's own lexicons (held in memory: a word and a
+    count per distinct word), so a correction costs set look-ups, not a lexicon scan.
+    """
 
     def __init__(self, reader):
-        self.reader = reader
+        #: accent-folded word → how many documents hold it (title or body; at most, with both).
+        self.counts: dict[str, int] = {}
+        for name in NEUTRAL_FIELDS:
+            for word, info in reader.iter_field(name):
+                word = word.decode("utf-8") if isinstance(word, bytes) else word
+                self.counts[word] = self.counts.get(word, 0) + info.doc_frequency()
+        self.letters = "".join(sorted({c for w in self.counts for c in w if c.isalpha()}))
         #: lang → accent-folded word → the forms with accents that lang's documents use.
         self.forms: dict[str, dict[str, list[str]]] = {}
         for lang in STEMMED:
@@ -95,23 +105,25 @@ class Vocabulary:
             self.forms[lang] = forms
 
     def frequency(self, folded: str) -> int:
-        """Return how many documents hold the folded word (in a title or a body)."""
-        return sum(self.reader.doc_frequency(f, folded) for f in NEUTRAL_FIELDS)
+        """Return how many documents hold the folded word."""
+        return self.counts.get(folded, 0)
 
     def correct(self, folded: str) -> str | None:
         """Return the most frequent indexed word one edit (insertion, deletion, substitution,
-        transposition) away from an unknown folded word, or None."""
+        transposition of two neighbours) away from an unknown folded word, or None."""
         if len(folded) < MIN_TYPO_LENGTH or not folded.isalpha():
             return None
-        candidates = set(self.reader.terms_within("content_any", folded, 1))
-        for i in range(len(folded) - 1):  # Levenshtein counts a transposition as two edits
-            swapped = folded[:i] + folded[i + 1] + folded[i] + folded[i + 2:]
-            if swapped != folded and self.frequency(swapped):
-                candidates.add(swapped)
-        candidates.discard(folded)
-        if not candidates:
+        counts, letters = self.counts, self.letters
+        splits = [(folded[:i], folded[i:]) for i in range(len(folded) + 1)]
+        edits = {a + b[1:] for a, b in splits if b}
+        edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+        edits |= {a + c + b[1:] for a, b in splits if b for c in letters}
+        edits |= {a + c + b for a, b in splits for c in letters}
+        edits.discard(folded)
+        found = [w for w in edits if w in counts]
+        if not found:
             return None
-        return max(sorted(candidates), key=self.frequency)
+        return max(sorted(found), key=counts.__getitem__)
 
     def display_form(self, folded: str) -> str:
         """Return the word as the documents write it (accents restored), for a suggestion."""
@@ -173,9 +185,9 @@ def _docs(searcher, q) -> set[int]:
 class QueryBuilder:
     """Build the plan of a plain-words query against one schema."""
 
-    def __init__(self, schema, ranking: Ranking = Ranking()):
+    def __init__(self, schema, ranking: Ranking | None = None):
         self.schema = schema
-        self.ranking = ranking
+        self.ranking = ranking or Ranking()
         self._analyzers = {lang: schema[f"content_{lang}"].analyzer for lang in STEMMED}
         self._stems: dict[tuple[str, str], str | None] = {}
         self.glossary = glossary.Glossary(self._glossary_key)
@@ -274,11 +286,10 @@ class QueryBuilder:
         clauses = self._translate(clauses, vocabulary)
         subs = [c.query for c in clauses] + self._proximity(clauses)
         n = len(clauses)
-        share = math.ceil(n * r.min_match)
         if question:
-            required = max(1, share)
+            required = max(1, math.ceil(n * r.question_min_match))
         else:  # keywords: all of a short query, and never fewer than that many
-            required = n if n <= r.short_query else max(r.short_query, share)
+            required = n if n <= r.short_query else max(r.short_query, math.ceil(n * r.keyword_min_match))
         return Plan(Or(subs), clauses, required, relax=question, suggestion=suggestion)
 
     def _translate(self, clauses: list[Clause], vocabulary) -> list[Clause]:
@@ -308,7 +319,7 @@ class QueryBuilder:
         if not r.phrase_weight:
             return []
         out = []
-        for a, b in zip(clauses, clauses[1:]):
+        for a, b in zip(clauses, clauses[1:], strict=False):
             if " " not in a.word and " " not in b.word:
                 out.append(Phrase("content_any", [fold(a.word), fold(b.word)], slop=r.phrase_slop,
                                   boost=r.phrase_weight))

@@ -19,7 +19,7 @@ from whoosh import highlight, index
 from whoosh.qparser import AndGroup, MultifieldParser
 from whoosh.query import Every, NullQuery, Term
 
-from . import vocab
+from . import groups, vocab
 from .analyze import normalize
 from .query import Plan, QueryBuilder, Vocabulary, has_syntax, is_question
 from .rank import Ranking
@@ -119,8 +119,8 @@ class SearchIndex:
     # Queries
 
     def vocabulary(self, searcher) -> Vocabulary:
-        """Return the index's words (cached per index version and thread)."""
-        key = (id(searcher.reader()), "vocabulary")
+        """Return the index's words (cached per index version, shared by the threads)."""
+        key = (self._ix.indexname, searcher.reader().generation(), "vocabulary")
         with self._cache_lock:
             cached = self._cache.get(key)
         if cached is None:
@@ -169,14 +169,15 @@ class SearchIndex:
         allowed = {f: _union(value_sets[f], vals) for f, vals in filters.items() if vals}
         # Translation groups: the lang facet counts, and a lang filter keeps, the direct
         # matches plus the other versions of the works they belong to.
-        reach = self._with_versions(searcher, matched) if plan is not None else matched
+        reach = matched
+        if plan is not None:
+            reach = groups.with_versions(matched, self._group_of(searcher), self._facet_sets(searcher, "group"))
         final = reach if "lang" in allowed else matched
         for docs in allowed.values():
             final = final & docs
 
-        groups = self._facet_sets(searcher, "group") if collapse else None
         if collapse:
-            total = len({g for g, docs in groups.items() if docs & final})
+            total = len({g for g, docs in self._facet_sets(searcher, "group").items() if docs & final})
         else:
             total = len(final)
         hits = []
@@ -222,40 +223,14 @@ class SearchIndex:
 
     def _page(self, searcher, query, final: set, page: int, per_page: int, collapse: bool,
               pool: set | None = None):
-        """Return the page's hits. With a pool (direct matches in other languages), a version
-        that does not match itself takes the rank of its best-ranked matching version."""
+        """Return the page's hits; pool: direct matches whose versions are in final."""
         q = query if query is not None else Every()
         start, stop = (page - 1) * per_page, page * per_page
         if not collapse and pool is None:
             return searcher.search(q, filter=final, limit=stop)[start:stop]
-        group_of = self._group_of(searcher)
-        members = self._facet_sets(searcher, "group")
-        seen_docs, seen_groups, hits = set(), set(), []
-        for hit in searcher.search(q, filter=final | pool if pool else final, limit=None):
-            group = group_of.get(hit.docnum, hit.docnum)
-            entries = [hit] if hit.docnum in final else []
-            if pool is not None:
-                entries += [_Version(d, hit.score) for d in sorted(members.get(group, ()))
-                            if d in final and d != hit.docnum]
-            for entry in entries:
-                if entry.docnum in seen_docs or (collapse and group in seen_groups):
-                    continue
-                # One hit per translation group with collapse: the best-ranked version.
-                seen_docs.add(entry.docnum)
-                seen_groups.add(group)
-                hits.append(entry)
-            if len(hits) >= stop:
-                break
-        return hits[start:stop]
-
-    def _with_versions(self, searcher, docs: set) -> set:
-        """Return docs plus the other versions of their works (same translation group)."""
-        group_of = self._group_of(searcher)
-        members = self._facet_sets(searcher, "group")
-        out = set(docs)
-        for g in {group_of[d] for d in docs if d in group_of}:
-            out |= members[g]
-        return out
+        hits = searcher.search(q, filter=final | pool if pool else final, limit=None)
+        return groups.rank(hits, final, self._group_of(searcher), self._facet_sets(searcher, "group"),
+                           stop, collapse=collapse, versions=pool is not None)[start:]
 
     def _group_of(self, searcher) -> dict[int, str]:
         """Return docnum → translation group (cached per index version)."""
@@ -278,7 +253,7 @@ class SearchIndex:
         return items
 
     def _result(self, searcher, query, hit) -> dict:
-        f = searcher.stored_fields(hit.docnum) if isinstance(hit, _Version) else hit.fields()
+        f = searcher.stored_fields(hit.docnum) if isinstance(hit, groups.Version) else hit.fields()
         return {
             "id": f["id"], "url": f["url"], "title": f["title"], "lang": f["lang"], "type": f["type"],
             "country": f.get("countries", []), "themes": f.get("themes", []),
@@ -289,7 +264,7 @@ class SearchIndex:
 
     def _snippet(self, hit, fields: dict, query) -> str:
         text = fields.get("text") or ""
-        if query is not None and isinstance(hit, _Version):
+        if query is not None and isinstance(hit, groups.Version):
             field = f"content_{fields['lang']}"
             if field in self._schema:
                 words = {t.decode("utf-8") if isinstance(t, bytes) else t
@@ -360,13 +335,6 @@ class SearchIndex:
 
     def doc_count(self) -> int:
         return self.searcher().doc_count()
-
-
-class _Version:
-    """A result that does not match the query itself but is a version of a work that does."""
-
-    def __init__(self, docnum: int, score: float):
-        self.docnum, self.score = docnum, score
 
 
 def facet_label(facet: str, value: str, ui: str = "en") -> str:
