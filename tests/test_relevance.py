@@ -3,9 +3,11 @@ translation groups under a language filter."""
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
 
 from indexer import glossary
 from indexer.analyze import analyze, language_analyzer
+from indexer.cli import cli
 from indexer.model import Document
 from indexer.query import has_syntax, is_question
 from indexer.search import SearchIndex
@@ -130,6 +132,12 @@ def test_one_typo_still_finds_the_document_and_suggests_the_word(index, typo, ex
     body = index.search(typo)
     assert ids(body)[0] == expected
     assert body["suggestion"] == suggestion
+
+
+def test_cli_shows_the_corrected_query(index):
+    done = CliRunner().invoke(cli, ["search", "remitances", "--index", str(index.path)])
+    assert done.exit_code == 0, done.output
+    assert "Searched for: remittances" in done.output and "Remittances and local development" in done.output
 
 
 def test_no_suggestion_when_every_word_is_known(index):
