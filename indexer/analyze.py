@@ -2,6 +2,9 @@
 → fold accents.
 
 Snowball's Spanish and French rules read accents, so folding comes after stemming.
+Both stemming and folding are marked as morphological, so a field's spelling words (Whoosh's
+``no_morph`` analysis) are the words as written, accents included: the search side reads them
+to restore the accents of a query typed without them.
 Whoosh pickles the schema (with every analyzer) into the index, so the stemming
 filter stores only its language and rebuilds its stemmer lazily in each process.
 """
@@ -96,6 +99,15 @@ def make_stem_function(lang: str, cachesize: int = 50000):
     return stem
 
 
+class FoldFilter(CharsetFilter):
+    """Fold accents ("mobilité" → "mobilite"), marked morphological (see the module doc)."""
+
+    is_morph = True
+
+    def __init__(self):
+        super().__init__(accent_map)
+
+
 def language_analyzer(lang: str):
     """Return the analyzer for one stemmed language's fields."""
     return (RegexTokenizer(TOKEN_PATTERN)
@@ -103,7 +115,7 @@ def language_analyzer(lang: str):
             | truncate_filter()
             | StopFilter(stoplist=stoplists.get(lang, frozenset()), minsize=1)
             | SnowballFilter(lang)
-            | CharsetFilter(accent_map))
+            | FoldFilter())
 
 
 def neutral_analyzer():

@@ -114,6 +114,8 @@ def search(query, lang, theme, country, doc_type, collapse, page, per_page, ui, 
         click.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
     click.echo(f"{body['total']} results ({body['took_ms']} ms), page {body['page']} of {body['pages']}")
+    if body["suggestion"]:
+        click.echo(f"Searched for: {body['suggestion']}")
     for n, hit in enumerate(body["results"], start=(body["page"] - 1) * body["per_page"] + 1):
         also = " · ".join(t["lang"].upper() for t in hit["translations"])
         click.echo(f"\n{n}. [{hit['lang']}] {hit['title']}  ({hit['type']}{', also in ' + also if also else ''})")

@@ -40,5 +40,6 @@ def build_schema() -> Schema:
     }
     for lang in STEMMED:
         fields[f"title_{lang}"] = TEXT(analyzer=language_analyzer(lang), field_boost=TITLE_BOOST)
-        fields[f"content_{lang}"] = TEXT(analyzer=language_analyzer(lang))
+        # spelling: Whoosh also keeps the words as written (spell_content_xx), for accents.
+        fields[f"content_{lang}"] = TEXT(analyzer=language_analyzer(lang), spelling=True)
     return Schema(**fields)

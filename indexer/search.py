@@ -1,5 +1,6 @@
-"""Search: the read side. Parse a query across every language field (BM25F), filter and
-count facets, highlight the page of hits, collapse translations.
+"""Search: the read side. Parse a query across every language field (``query.py``), rank it
+(``rank.py``), filter and count facets, bring the versions of matched works in a filtered
+language, highlight the page of hits, collapse translations.
 
 ``SearchIndex`` opens an index once and keeps it: one Whoosh searcher per thread (its
 postings readers are not thread-safe), refreshed when a crawl commits a new version.
@@ -15,13 +16,15 @@ import time
 import weakref
 from pathlib import Path
 
-from whoosh import highlight, index, scoring
+from whoosh import highlight, index
 from whoosh.qparser import AndGroup, MultifieldParser
 from whoosh.query import Every, NullQuery, Term
 
-from . import vocab
+from . import groups, vocab
 from .analyze import normalize
+from .query import Plan, QueryBuilder, Vocabulary, has_syntax, is_question
 from .querylimits import QueryTooBroad, bound_query
+from .rank import Ranking
 from .schema import FACET_FIELDS, text_fields
 
 MAX_QUERY_CHARS = 500
@@ -57,7 +60,7 @@ class _MarkFormatter(highlight.Formatter):
 class SearchIndex:
     """A read-only handle on one index folder, shared by the threads of a process."""
 
-    def __init__(self, index_dir: str | os.PathLike):
+    def __init__(self, index_dir: str | os.PathLike, ranking: Ranking | None = None):
         self.path = Path(index_dir)
         if not index.exists_in(self.path):
             raise IndexMissing(f"no index in {self.path}; run `m4d-search crawl SOURCE` first")
@@ -65,6 +68,8 @@ class SearchIndex:
         self._schema = self._ix.schema  # Index.schema re-reads the TOC on every access
         self._local = threading.local()
         self._parser = MultifieldParser(text_fields(), self._schema, group=AndGroup)
+        self._ranking = ranking or Ranking()
+        self._builder = QueryBuilder(self._schema, self._ranking)
         self._highlighter = highlight.Highlighter(
             fragmenter=highlight.ContextFragmenter(maxchars=300, surround=80),
             formatter=_MarkFormatter())
@@ -79,7 +84,7 @@ class SearchIndex:
         """Return this thread's searcher, refreshed if the index changed on disk."""
         s = getattr(self._local, "searcher", None)
         if s is None:
-            s = self._ix.searcher(weighting=scoring.BM25F())
+            s = self._ix.searcher(weighting=self._ranking.weighting())
         else:
             now = time.monotonic()
             if now - getattr(self._local, "checked", 0) > 0.5:
@@ -88,7 +93,7 @@ class SearchIndex:
                     # A fresh searcher, not Searcher.refresh(): refresh reuses segment
                     # readers whose deletion lists are stale, and shows deleted documents.
                     s.close()
-                    s = self._ix.searcher(weighting=scoring.BM25F())
+                    s = self._ix.searcher(weighting=self._ranking.weighting())
         self._local.searcher = s
         return s
 
@@ -115,19 +120,34 @@ class SearchIndex:
 
     # Queries
 
-    def parse(self, q: str):
-        """Parse a user query; fall back to its plain words when the syntax is broken."""
+    def vocabulary(self, searcher) -> Vocabulary:
+        """Return the index's words (cached per index version, shared by the threads)."""
+        reader = searcher.reader()
+        with self._cache_lock:
+            cached = self._cache.get(reader, {}).get("vocabulary")
+        if cached is None:
+            cached = Vocabulary(reader)
+            with self._cache_lock:
+                self._cache.setdefault(reader, {})["vocabulary"] = cached
+        return cached
+
+    def parse(self, q: str, searcher=None) -> Plan | None:
+        """Parse a user query: Whoosh's syntax when it uses some (AND), else plain words
+        (``query.py``); broken syntax falls back to its plain words."""
         text = _tidy_query(q)
         if not text:
             return None
-        try:
-            query = self._parser.parse(text)
-        except Exception:
-            query = NullQuery
-        if query is NullQuery:
-            words = re.findall(r"\w+", text)
-            query = self._parser.parse(" ".join(words)) if words else NullQuery
-        return None if query is NullQuery else query
+        question = is_question(q)
+        if has_syntax(text, self._schema.names()) and not question:
+            try:
+                query = self._parser.parse(text)
+            except Exception:
+                query = NullQuery
+            if query is not NullQuery:
+                # Wildcards, ranges and fuzzy terms expand within bounds (querylimits).
+                return Plan(bound_query(query, (searcher or self.searcher()).reader()))
+        vocabulary = self.vocabulary(searcher or self.searcher())
+        return self._builder.plan(text, vocabulary, question)
 
     def search(self, q: str = "", filters: dict[str, list[str]] | None = None, page: int = 1,
                per_page: int = 10, collapse: bool = False, ui: str = "en") -> dict:
@@ -142,31 +162,42 @@ class SearchIndex:
         filters = self._check_filters(filters or {})
         searcher = self.searcher()
         try:
-            query = bound_query(self.parse(q), searcher.reader())
+            plan = self.parse(q, searcher)
         except QueryTooBroad as exc:
             raise SearchError(str(exc)) from None
-        if query is None:
+        query = plan.query if plan else None
+        if plan is None:
             matched = set(searcher.reader().all_doc_ids())
         else:
-            matched = set(searcher.docs_for_query(query))
+            matched = plan.matches(searcher)
 
         value_sets = {f: self._facet_sets(searcher, FACET_FIELDS[f]) for f in FACET_FIELDS}
         allowed = {f: _union(value_sets[f], vals) for f, vals in filters.items() if vals}
-        final = matched
+        # Translation groups: the lang facet counts, and a lang filter keeps, the direct
+        # matches plus the other versions of the works they belong to.
+        reach = matched
+        if plan is not None:
+            reach = groups.with_versions(matched, self._group_of(searcher), self._facet_sets(searcher, "group"))
+        final = reach if "lang" in allowed else matched
         for docs in allowed.values():
             final = final & docs
 
-        groups = self._facet_sets(searcher, "group") if collapse else None
         if collapse:
-            total = len({g for g, docs in groups.items() if docs & final})
+            total = len({g for g, docs in self._facet_sets(searcher, "group").items() if docs & final})
         else:
             total = len(final)
         hits = []
         if final and (page - 1) * per_page < total:
-            hits = self._page(searcher, query, final, page, per_page, collapse)
+            pool = None
+            if not final <= matched:  # versions brought by a match in another language
+                pool = set(matched)
+                for other, docs in allowed.items():
+                    if other != "lang":
+                        pool &= docs
+            hits = self._page(searcher, query, final, page, per_page, collapse, pool)
         facets = {}
         for f in FACET_FIELDS:
-            base = matched
+            base = reach if "lang" in allowed or f == "lang" else matched
             for other, docs in allowed.items():
                 if other != f:
                     base = base & docs
@@ -176,7 +207,7 @@ class SearchIndex:
             "pages": max(1, -(-total // per_page)),
             "took_ms": round((time.perf_counter() - started) * 1000, 2),
             "results": [self._result(searcher, query, hit) for hit in hits],
-            "facets": facets, "suggestion": None,
+            "facets": facets, "suggestion": plan.suggestion if plan else None,
         }
 
     def _check_filters(self, filters: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -196,22 +227,16 @@ class SearchIndex:
     def _is_theme(self, value: str) -> bool:
         return value in vocab.taxonomy()["themes"] or value in self._facet_sets(self.searcher(), "theme")
 
-    def _page(self, searcher, query, final: set, page: int, per_page: int, collapse: bool):
+    def _page(self, searcher, query, final: set, page: int, per_page: int, collapse: bool,
+              pool: set | None = None):
+        """Return the page's hits; pool: direct matches whose versions are in final."""
         q = query if query is not None else Every()
         start, stop = (page - 1) * per_page, page * per_page
-        if not collapse:
-            return list(searcher.search(q, filter=final, limit=stop))[start:stop]
-        # One hit per translation group: the best-scoring version stands for the work.
-        group_of = self._group_of(searcher)
-        seen, hits = set(), []
-        for hit in searcher.search(q, filter=final, limit=None):
-            group = group_of.get(hit.docnum, hit.docnum)
-            if group not in seen:
-                seen.add(group)
-                hits.append(hit)
-                if len(hits) >= stop:
-                    break
-        return hits[start:stop]
+        if not collapse and pool is None:
+            return searcher.search(q, filter=final, limit=stop)[start:stop]
+        hits = searcher.search(q, filter=final | pool if pool else final, limit=None)
+        return groups.rank(hits, final, self._group_of(searcher), self._facet_sets(searcher, "group"),
+                           stop, collapse=collapse, versions=pool is not None)[start:]
 
     def _group_of(self, searcher) -> dict[int, str]:
         """Return docnum → translation group (cached per index version)."""
@@ -234,7 +259,7 @@ class SearchIndex:
         return items
 
     def _result(self, searcher, query, hit) -> dict:
-        f = hit.fields()
+        f = searcher.stored_fields(hit.docnum) if isinstance(hit, groups.Version) else hit.fields()
         return {
             "id": f["id"], "url": f["url"], "title": f["title"], "lang": f["lang"], "type": f["type"],
             "country": f.get("countries", []), "themes": f.get("themes", []),
@@ -245,7 +270,16 @@ class SearchIndex:
 
     def _snippet(self, hit, fields: dict, query) -> str:
         text = fields.get("text") or ""
-        if query is not None:
+        if query is not None and isinstance(hit, groups.Version):
+            field = f"content_{fields['lang']}"
+            if field in self._schema:
+                words = {t.decode("utf-8") if isinstance(t, bytes) else t
+                         for f, t in query.iter_all_terms() if f == field}
+                snippet = highlight.highlight(text, words, self._schema[field].analyzer,
+                                              self._highlighter.fragmenter, self._highlighter.formatter, top=2)
+                if snippet:
+                    return snippet
+        elif query is not None:
             for field in (f"content_{fields['lang']}", "content_any"):
                 if field in self._schema:
                     snippet = self._highlighter.highlight_hit(hit, field, text=text, top=2)

@@ -13,11 +13,13 @@ import random
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from whoosh.qparser import AndGroup, MultifieldParser
 from whoosh.query import MultiTerm, Prefix, Term
 
 from indexer.model import Document
 from indexer.pipeline import run_crawl
 from indexer.querylimits import MAX_EXPANSIONS, MIN_PREFIX, bound_query
+from indexer.schema import text_fields
 from indexer.search import MAX_QUERY_CHARS, SearchError, SearchIndex
 from indexer.write import write_documents
 from webapp import create_app
@@ -133,15 +135,25 @@ def test_any_parameters_are_results_or_a_clear_error(big_index, q, page, per_pag
         assert 1 <= body["page"] <= 100000 and 1 <= body["per_page"] <= 100
 
 
+def whoosh_parse(index, q):
+    """Return Whoosh's own parse of q over the index's text fields (no bounds applied)."""
+    return MultifieldParser(text_fields(), index.searcher().schema, group=AndGroup).parse(q)
+
+
 @given(q=queries)
 def test_multi_term_parts_are_bounded(big_index, q):
-    parsed = big_index.parse(q[:MAX_QUERY_CHARS])
+    q = q[:MAX_QUERY_CHARS]
     try:
-        bounded = bound_query(parsed, big_index.searcher().reader())
+        plan = big_index.parse(q)
     except ValueError:
         return  # refused with a message: see test_short_and_leading_wildcards_are_refused
-    if bounded is None:
+    if plan is None:
         return
+    for clause in plan.clauses:
+        assert not any(isinstance(leaf, MultiTerm) for leaf in clause.query.leaves())
+    if plan.clauses:
+        return  # plain words: built from index terms, nothing to expand
+    parsed, bounded = whoosh_parse(big_index, q), plan.query
     before, after = list(parsed.leaves()), list(bounded.leaves())
     assert not any(isinstance(leaf, MultiTerm) for leaf in after)
     multi = sum(isinstance(leaf, MultiTerm) for leaf in before)
@@ -185,17 +197,24 @@ def test_api_suggest_answers_200_or_400_never_500(client, q, extra):
 # Examples
 
 
-@pytest.mark.parametrize("q", ["*a*", "a*", "?a", "*ba", "b?c", "lang:e*", "x*y"])
+@pytest.mark.parametrize("q", ["*a*", "a*", "*ba", "b?c", "lang:e*", "x*y"])
 def test_short_and_leading_wildcards_are_refused(big_index, q):
     with pytest.raises(SearchError, match=f"needs at least {MIN_PREFIX} letters"):
         big_index.search(q)
+
+
+@pytest.mark.parametrize("q", ["?a", "a?", "¿a?"])
+def test_question_marks_outside_a_word_are_punctuation(big_index, q):
+    assert big_index.parse(q).clauses  # plain words, no wildcard
+    check_body(big_index.search(q))
 
 
 def test_a_wildcard_expands_to_a_bounded_number_of_terms(big_index):
     reader = big_index.searcher().reader()
     everything = list(Prefix("content_any", "ba")._btexts(reader))
     assert len(everything) > 4 * MAX_EXPANSIONS  # what Whoosh alone would search for "ba*"
-    bounded = bound_query(big_index.parse("ba*"), reader)
+    bounded = big_index.parse("ba*").query
+    assert bounded == bound_query(whoosh_parse(big_index, "ba*"), reader)
     kept = {leaf.text for leaf in bounded.leaves() if isinstance(leaf, Term) and leaf.fieldname == "content_any"}
     assert len(kept) == MAX_EXPANSIONS and all(t.startswith("ba") for t in kept)
     # the most frequent expansions are the ones kept
@@ -208,7 +227,7 @@ def test_lone_star_browses_and_ranges_are_bounded(big_index):
     assert big_index.search("*")["total"] == big_index.doc_count() == 313
     body = big_index.search("[ba TO bu]")
     assert body["total"] > 0
-    bounded = bound_query(big_index.parse("[ba TO bu]"), big_index.searcher().reader())
+    bounded = big_index.parse("[ba TO bu]").query
     assert len(list(bounded.leaves())) <= 8 * MAX_EXPANSIONS
 
 

@@ -29,7 +29,7 @@ def page(client, path, **headers):
     ("fr", "fr", "Rechercher", "Thématique", "Étude de cas", "1 résultat pour « xenófobo »"),
 ])
 def test_ui_parameter_translates_the_page(client, ui, html_lang, button, facet, type_label, count):
-    text = page(client, f"/search?q=xen%C3%B3fobo&ui={ui}")
+    text = page(client, f"/search?q=xen%C3%B3fobo&lang=es&ui={ui}")
     assert f'<html lang="{html_lang}">' in text
     assert f'class="search-button">{button}</button>' in text
     assert f"<legend>{facet}</legend>" in text

@@ -1,0 +1,341 @@
+"""Query understanding, for the search side: a person's words → one Whoosh query.
+
+Two kinds of input:
+
+- **Syntax** (quotes, ``field:value``, ``AND``/``OR``/``NOT``, wildcards, groups, boosts) in
+  anything but a question: Whoosh's own parser, every word required (AND), as people who
+  write syntax expect.
+- **Plain words** (keywords, or a natural-language question): stopwords and question words
+  of the three languages are dropped, and each other word becomes one *clause*: the OR
+  of its terms in every text field (its stem in each language's fields, the accent-folded
+  word in the neutral fields). A clause also holds every form of the word the index has with
+  other accents (Snowball stems "mobilite" and "mobilité" differently), the index's
+  correction of a word it does not know (one edit, 5+ letters), and the word's glossary
+  translations at a lower weight. Clauses are OR-ed and ranked by BM25, with a bonus for
+  adjacent query words found near each other. Which documents match: every clause of a short
+  keyword query and half of a longer one (precise); any clause of a question, whose ranking
+  does the rest (measured: ``rank.Ranking``).
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from whoosh.lang.stopwords import stoplists
+from whoosh.query import And, Or, Phrase, Term
+
+from . import glossary
+from .analyze import STEMMED, TOKEN_PATTERN, fold, normalize
+from .rank import Ranking
+
+#: Interrogatives the Snowball stoplists lack (en has them all); compared accent-folded.
+QUESTION_WORDS = {
+    "en": "what which who whom whose when where why how many much",
+    "es": "qué cuál cuáles quién quiénes cómo dónde cuándo cuánto cuánta cuántos cuántas",
+    "fr": "quel quelle quels quelles lequel laquelle lesquels lesquelles où comment combien quand "
+          "pourquoi quoi",
+}
+#: Query-side stopwords: any language's stopwords and interrogatives, accent-folded.
+QUERY_STOPWORDS = frozenset(fold(w) for lang in STEMMED for w in stoplists.get(lang, ())) | frozenset(
+    fold(w) for words in QUESTION_WORDS.values() for w in words.split())
+#: Shortest word that spelling correction touches, and most corrections per query.
+MIN_TYPO_LENGTH = 5
+MAX_CORRECTIONS = 4
+NEUTRAL_FIELDS = ("content_any", "title_any")
+
+_WORD = re.compile(TOKEN_PATTERN)
+_INTERROGATIVES = frozenset(fold(w) for words in QUESTION_WORDS.values() for w in words.split()) | frozenset(
+    "what which who whom whose when where why how que cual quien como donde cuando qui".split())
+_OPERATOR = re.compile(r"\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b")
+_SYNTAX = re.compile(r'["()\[\]{}*^]|\w\?\w|(?<![\w:])(\w+):(?=\S)')
+
+
+def is_question(text: str) -> bool:
+    """Return True for a natural-language question: a final ``?``, a leading ``¿``, or an
+    interrogative first word."""
+    text = text.strip()
+    first = _WORD.search(text)
+    return text.endswith("?") or text.startswith("¿") or bool(
+        first and fold(first.group()) in _INTERROGATIVES)
+
+
+def has_syntax(text: str, fieldnames) -> bool:
+    """Return True when text uses Whoosh's query syntax (not a bare ``word:`` or final ``?``)."""
+    if _OPERATOR.search(text):
+        return True
+    for m in _SYNTAX.finditer(text):
+        if m.group(1) is None or m.group(1) in fieldnames:
+            return True
+    return False
+
+
+def _key(q) -> tuple:
+    """Return what identifies a term or phrase query, boost aside."""
+    return (type(q).__name__, q.fieldname, getattr(q, "text", None), tuple(getattr(q, "words", ())))
+
+
+class Vocabulary:
+    """The words of one index version: which exist, their accented forms, their corrections.
+
+    Read once per index version from the index's own lexicons (held in memory: a word and a
+    count per distinct word), so a correction costs set look-ups, not a lexicon scan.
+    """
+
+    def __init__(self, reader):
+        #: accent-folded word → how many documents hold it (title or body; at most, with both).
+        self.counts: dict[str, int] = {}
+        for name in NEUTRAL_FIELDS:
+            for word, info in reader.iter_field(name):
+                word = word.decode("utf-8") if isinstance(word, bytes) else word
+                self.counts[word] = self.counts.get(word, 0) + info.doc_frequency()
+        self.letters = "".join(sorted({c for w in self.counts for c in w if c.isalpha()}))
+        #: lang → accent-folded word → the forms with accents that lang's documents use.
+        self.forms: dict[str, dict[str, list[str]]] = {}
+        for lang in STEMMED:
+            forms: dict[str, list[str]] = {}
+            name = f"spell_content_{lang}"
+            if name in reader.schema:
+                for word in reader.lexicon(name):
+                    word = word.decode("utf-8") if isinstance(word, bytes) else word
+                    folded = fold(word)
+                    if folded != word:
+                        forms.setdefault(folded, []).append(word)
+            self.forms[lang] = forms
+
+    def frequency(self, folded: str) -> int:
+        """Return how many documents hold the folded word."""
+        return self.counts.get(folded, 0)
+
+    def correct(self, folded: str) -> str | None:
+        """Return the most frequent indexed word one edit (insertion, deletion, substitution,
+        transposition of two neighbours) away from an unknown folded word, or None."""
+        if len(folded) < MIN_TYPO_LENGTH or not folded.isalpha():
+            return None
+        counts, letters = self.counts, self.letters
+        splits = [(folded[:i], folded[i:]) for i in range(len(folded) + 1)]
+        edits = {a + b[1:] for a, b in splits if b}
+        edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+        edits |= {a + c + b[1:] for a, b in splits if b for c in letters}
+        edits |= {a + c + b for a, b in splits for c in letters}
+        edits.discard(folded)
+        found = [w for w in edits if w in counts]
+        if not found:
+            return None
+        return max(sorted(found), key=counts.__getitem__)
+
+    def display_form(self, folded: str) -> str:
+        """Return the word as the documents write it (accents restored), for a suggestion."""
+        forms = [w for lang in STEMMED for w in self.forms[lang].get(folded, ())]
+        return forms[0] if len(set(forms)) == 1 else folded
+
+
+@dataclass
+class Clause:
+    """One query word (or glossary phrase): its alternatives across fields."""
+
+    word: str
+    start: int
+    end: int
+    query: object = None
+    correction: str | None = None  # the word as corrected, when it was a typo
+
+
+@dataclass
+class Plan:
+    """A parsed query: what to rank, and which documents count as matches."""
+
+    query: object
+    clauses: list[Clause] = field(default_factory=list)
+    required: int = 1
+    relax: bool = False  # when no document matches ``required`` clauses, accept any one
+    suggestion: str | None = None
+
+    def matches(self, searcher) -> set[int]:
+        """Return the docnums that match the plan."""
+        if not self.clauses:
+            return set(searcher.docs_for_query(self.query))
+        counts: Counter = Counter()
+        for clause in self.clauses:
+            counts.update(_docs(searcher, clause.query))
+        docs = {d for d, k in counts.items() if k >= self.required}
+        return docs if docs or not self.relax else set(counts)
+
+
+def _docs(searcher, q) -> set[int]:
+    """Return the docnums matching a query of ORs, ANDs and terms, reading postings directly
+    (much faster than a scoring matcher over a wide OR)."""
+    if isinstance(q, Or):
+        out: set[int] = set()
+        for sub in q.subqueries:
+            out |= _docs(searcher, sub)
+        return out
+    if isinstance(q, And):
+        sets = [_docs(searcher, sub) for sub in q.subqueries]
+        return set.intersection(*sets) if sets else set()
+    if isinstance(q, Term):
+        reader = searcher.reader()
+        if (q.fieldname, q.text) not in reader:
+            return set()
+        return set(reader.postings(q.fieldname, q.text).all_ids())
+    return set(searcher.docs_for_query(q))
+
+
+class QueryBuilder:
+    """Build the plan of a plain-words query against one schema."""
+
+    def __init__(self, schema, ranking: Ranking | None = None):
+        self.schema = schema
+        self.ranking = ranking or Ranking()
+        self._analyzers = {lang: schema[f"content_{lang}"].analyzer for lang in STEMMED}
+        self._stems: dict[tuple[str, str], str | None] = {}
+        self.glossary = glossary.Glossary(self._glossary_key)
+
+    def stem(self, lang: str, word: str) -> str | None:
+        """Return the index term of word in lang's fields (None for a stopword)."""
+        key = (lang, word)
+        if key not in self._stems:
+            if len(self._stems) > 100000:
+                self._stems.clear()
+            terms = [t.text for t in self._analyzers[lang](word)]
+            self._stems[key] = terms[0] if terms else None
+        return self._stems[key]
+
+    def _glossary_key(self, lang: str, word: str) -> str | None:
+        # Folded first, so that a word typed with or without accents finds the same concepts.
+        folded = fold(word)
+        return None if folded in QUERY_STOPWORDS else self.stem(lang, folded)
+
+    def word_query(self, word: str, vocabulary: Vocabulary | None):
+        """Return the OR of every field's term for word and its other accented forms."""
+        return Or(self.word_terms(word, vocabulary))
+
+    def word_terms(self, word: str, vocabulary: Vocabulary | None, weight: float = 1.0,
+                   langs=STEMMED) -> list:
+        """Return every field's term for word and its other accented forms."""
+        r = self.ranking
+        folded = fold(word)
+        subs = []
+        for lang in langs:
+            forms = {word, folded}
+            if vocabulary is not None:
+                forms.update(vocabulary.forms[lang].get(folded, ()))
+            for s in sorted({s for s in (self.stem(lang, w) for w in forms) if s}):
+                subs.append(Term(f"content_{lang}", s, boost=weight * r.stem_weight))
+                subs.append(Term(f"title_{lang}", s, boost=weight * r.stem_weight * r.title_weight))
+        subs.append(Term("content_any", folded, boost=weight * r.any_weight))
+        subs.append(Term("title_any", folded, boost=weight * r.any_weight * r.title_weight))
+        return subs
+
+    def translation_queries(self, terms: list[glossary.Term], vocabulary: Vocabulary | None,
+                            original) -> list:
+        """Return the queries of glossary translations, at the glossary's weight, leaving out
+        the terms the original query already has (and repeats: two words, one stem)."""
+        weight = self.ranking.glossary_weight
+        seen = {_key(q) for q in original.leaves()}
+        out = []
+        for term in terms:
+            if len(term.words) == 1:
+                queries = self.word_terms(term.words[0], vocabulary, weight, langs=(term.lang,))
+            else:
+                stems = [s for s in (self.stem(term.lang, w) for w in term.words) if s]
+                words = [fold(w) for w in term.words if fold(w) not in QUERY_STOPWORDS]
+                queries = [Phrase(f"content_{term.lang}", stems, slop=2, boost=weight),
+                           Phrase("content_any", words, slop=3, boost=weight * self.ranking.any_weight)]
+            for q in queries:
+                if _key(q) not in seen:
+                    seen.add(_key(q))
+                    out.append(q)
+        return out
+
+    def plan(self, text: str, vocabulary: Vocabulary | None = None,
+             question: bool | None = None) -> Plan | None:
+        """Return the plan of a plain-words query, or None when it has no word.
+
+        :param question: whether text is a question (default: ``is_question(text)``).
+        """
+        text = normalize(text)
+        if question is None:
+            question = is_question(text)
+        words = [(m.group().lower(), m.start(), m.end()) for m in _WORD.finditer(text)]
+        if not words:
+            return None
+        r = self.ranking
+        stop = QUERY_STOPWORDS if r.query_stopwords else frozenset()
+        content = [(w, s, e) for w, s, e in words if fold(w) not in stop]
+        question = question or len(content) < len(words)  # function words: natural language
+        clauses, corrections = [], 0
+        for w, s, e in content:
+            folded, correction = fold(w), None
+            # A glossary word is a known word even where the index lacks it ("human" is not
+            # a typo of "humana"): never corrected, and translated instead.
+            if vocabulary is not None and r.correct_typos and folded not in self.glossary.words \
+                    and corrections < MAX_CORRECTIONS and not vocabulary.frequency(folded):
+                correction = vocabulary.correct(folded)
+                corrections += correction is not None
+            if correction in stop:  # a misspelt stopword
+                question = True
+                continue
+            clauses.append(Clause(correction or w, s, e, correction=correction))
+        if not clauses:  # a query of stopwords alone still looks for them
+            clauses = [Clause(w, s, e) for w, s, e in words]
+        for clause in clauses:
+            clause.query = self.word_query(clause.word, vocabulary)
+        suggestion = self._suggestion(text, clauses, vocabulary)
+        clauses = self._translate(clauses, vocabulary)
+        subs = [c.query for c in clauses] + self._proximity(clauses)
+        n = len(clauses)
+        if question:
+            required = max(1, math.ceil(n * r.question_min_match))
+        else:  # keywords: all of a short query, and never fewer than that many
+            required = n if n <= r.short_query else max(r.short_query, math.ceil(n * r.keyword_min_match))
+        return Plan(Or(subs), clauses, required, relax=question, suggestion=suggestion)
+
+    def _translate(self, clauses: list[Clause], vocabulary) -> list[Clause]:
+        """Add glossary translations: to a word's clause, or, for a phrase, as an alternative
+        to all its words together (so a translated phrase can satisfy them)."""
+        if not self.ranking.glossary_weight:
+            return clauses
+        out, done = [], 0
+        for start, stop, terms in self.glossary.find([c.word for c in clauses]):
+            out += clauses[done:start]
+            done = stop
+            if stop - start == 1:
+                c = clauses[start]
+                translations = self.translation_queries(terms, vocabulary, c.query)
+                out.append(Clause(c.word, c.start, c.end, Or([c.query] + translations), c.correction))
+            else:
+                span = clauses[start:stop]
+                phrase = And([c.query for c in span])
+                translations = self.translation_queries(terms, vocabulary, phrase)
+                out.append(Clause(" ".join(c.word for c in span), span[0].start, span[-1].end,
+                                  Or([phrase] + translations)))
+        return out + clauses[done:]
+
+    def _proximity(self, clauses: list[Clause]) -> list:
+        """Return bonuses for adjacent query words found near each other."""
+        r = self.ranking
+        if not r.phrase_weight:
+            return []
+        out = []
+        for a, b in zip(clauses, clauses[1:], strict=False):
+            if " " not in a.word and " " not in b.word:
+                out.append(Phrase("content_any", [fold(a.word), fold(b.word)], slop=r.phrase_slop,
+                                  boost=r.phrase_weight))
+        return out
+
+    @staticmethod
+    def _suggestion(text: str, clauses: list[Clause], vocabulary) -> str | None:
+        """Return the query with its corrected words, as the documents write them."""
+        fixed = [c for c in clauses if c.correction]
+        if not fixed:
+            return None
+        out, at = [], 0
+        for c in sorted(fixed, key=lambda c: c.start):
+            word = vocabulary.display_form(c.correction)
+            if text[c.start:c.end][:1].isupper():
+                word = word[:1].upper() + word[1:]
+            out += [text[at:c.start], word]
+            at = c.end
+        return "".join(out + [text[at:]])
