@@ -50,10 +50,12 @@ class CrawlSummary:
 
 
 def run_crawl(sources: list[str], index_dir, *, rebuild: bool = False, max_pages: int | None = None,
-              max_depth: int | None = None, progress=None) -> CrawlSummary:
+              max_depth: int | None = None, progress=None, procs: int | None = None,
+              naive: bool = False) -> CrawlSummary:
     """Crawl sources into the index at index_dir and return the summary.
 
     :param progress: called with (pages, documents) after each page, or None.
+    :param procs, naive: how the index is written (``write.write_documents``).
     """
     started = time.monotonic()
     summary = CrawlSummary()
@@ -80,7 +82,8 @@ def run_crawl(sources: list[str], index_dir, *, rebuild: bool = False, max_pages
         summary.skipped += crawler.skipped
     report = EnrichReport()
     enrich(docs, report)
-    counts = write_documents(index_dir, docs, [c.source for c in crawlers], keep=failed, rebuild=rebuild)
+    counts = write_documents(index_dir, docs, [c.source for c in crawlers], keep=failed, rebuild=rebuild,
+                             procs=procs, naive=naive)
     summary.documents, summary.deleted = counts["added"], counts["deleted"]
     summary.by_lang = Counter(d.lang for d in {d.id: d for d in docs}.values())
     summary.unknown_themes, summary.unknown_countries = report.unknown_themes, report.unknown_countries
