@@ -1,10 +1,16 @@
-"""Extract: a fetched Page (HTML or plain text) → ParsedPage of blocks, links and metadata."""
+"""Extract: a fetched Page (HTML or plain text) → ParsedPage of blocks, links and metadata.
+
+HTML is parsed once with lxml (libxml2's lenient HTML parser) and walked directly;
+BeautifulSoup's UnicodeDammit only decodes the bytes.
+"""
 from __future__ import annotations
 
 import re
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from bs4 import BeautifulSoup, NavigableString, Tag, UnicodeDammit
+import lxml.html
+from bs4 import UnicodeDammit
+from lxml import etree
 
 from .analyze import normalize
 from .model import Block, Page, ParsedPage
@@ -61,48 +67,83 @@ def extract(page: Page) -> ParsedPage:
 # HTML
 
 
+def parse_html(markup: str):
+    """Return the lxml document (``<html>`` root) of markup; None when it holds nothing."""
+    try:
+        return lxml.html.document_fromstring(markup, parser=_PARSER)
+    except ValueError:  # a str with an XML encoding declaration: hand lxml the bytes
+        try:
+            return lxml.html.document_fromstring(markup.encode("utf-8"), parser=_UTF8_PARSER)
+        except (ValueError, etree.ParserError):
+            return None
+    except etree.ParserError:  # "Document is empty"
+        return None
+
+
+# huge_tree: no depth limit (libxml2 otherwise drops what lies past 256 levels).
+_PARSER = lxml.html.HTMLParser(huge_tree=True)
+_UTF8_PARSER = lxml.html.HTMLParser(encoding="utf-8", huge_tree=True)
+
+
 def extract_html(page: Page) -> ParsedPage:
-    """Parse HTML with BeautifulSoup (lxml) into blocks, links and metadata."""
+    """Parse HTML with lxml into blocks, links and metadata."""
     markup = decode(page.body, page.encoding, is_html=True)
-    soup = BeautifulSoup(markup, "lxml")
-    root = soup.find("html") or soup
+    root = parse_html(markup)
+    if root is None:
+        return ParsedPage(url=page.url, title="", lang=None, blocks=[], source=page.source)
     base = page.url
-    base_tag = soup.find("base", href=True)
-    if base_tag is not None:
-        base = urljoin(page.url, base_tag["href"])
-
     url = page.url
-    canonical = soup.find("link", rel="canonical", href=True)
+    title = None
+    robots, alternates, links = [], [], []
+    canonical = None
+    base_href = None
+    for el in root.iter(*_META_TAGS):
+        tag = el.tag
+        if tag == "a":
+            href = el.get("href")
+            if href is not None and "nofollow" not in (el.get("rel") or "").split():
+                links.append(href)
+        elif tag == "link":
+            href, rel = el.get("href"), (el.get("rel") or "").split()
+            if href is None:
+                continue
+            if canonical is None and "canonical" in rel:
+                canonical = href
+            if "alternate" in rel and el.get("hreflang") is not None:
+                alternates.append((el.get("hreflang"), href))
+        elif tag == "meta":
+            if (el.get("name") or "").lower() == "robots":
+                robots.append(el.get("content") or "")
+        elif tag == "base":
+            if base_href is None and el.get("href") is not None:
+                base_href = el.get("href")
+        elif tag == "title" and title is None:
+            title = clean("".join(_strings(el)))
+    if base_href is not None:
+        base = urljoin(page.url, base_href)
     if canonical is not None:
-        url = _absolute(base, canonical["href"]) or page.url
-
-    robots_tags = soup.find_all("meta", attrs={"name": re.compile("^robots$", re.I)})
-    robots = " ".join(m.get("content", "") for m in robots_tags).lower()
-    alternates = {}
-    for link in soup.find_all("link", rel="alternate", hreflang=True, href=True):
-        target = _absolute(base, link["href"])
-        lang = primary_lang(link["hreflang"])
+        url = _absolute(base, canonical) or page.url
+    robots_text = " ".join(robots).lower()
+    alternate_urls = {}
+    for hreflang, href in alternates:
+        target, lang = _absolute(base, href), primary_lang(hreflang)
         if target and lang:
-            alternates[lang] = target
-
-    links = []
-    for a in soup.find_all("a", href=True):
-        if "nofollow" in (a.get("rel") or []):
-            continue
-        target = _absolute(base, a["href"])
-        if target:
-            links.append(target)
-
-    title_tag = soup.find("title")
-    title = clean(title_tag.get_text()) if title_tag else ""
-    body = soup.find("body") or root
-    blocks = list(_walk(body, base))
+            alternate_urls[lang] = target
+    links = [t for t in (_absolute(base, h) for h in links) if t]
+    body = root.find("body")
+    blocks = list(_walk(body if body is not None else root, base))
+    title = title or ""
     if not title:
         title = next((b.text for b in blocks if b.level == 1), "")
     return ParsedPage(url=url, title=title, lang=primary_lang(root.get("lang") or root.get("xml:lang")),
-                      blocks=blocks, links=links, alternates=alternates, source=page.source,
-                      noindex="noindex" in robots or "none" in robots,
-                      nofollow="nofollow" in robots or "none" in robots)
+                      blocks=blocks, links=links, alternates=alternate_urls, source=page.source,
+                      noindex="noindex" in robots_text or "none" in robots_text,
+                      nofollow="nofollow" in robots_text or "none" in robots_text)
+
+
+_META_TAGS = ("a", "link", "meta", "base", "title")
+#: Elements whose own text is not page text (scripts, styles, templates, ruby annotations).
+_NO_TEXT = frozenset("script style template rt rp".split())
 
 
 def _absolute(base: str, href: str) -> str | None:
@@ -115,11 +156,43 @@ def _absolute(base: str, href: str) -> str | None:
     return target if scheme in FOLLOW_SCHEMES else None
 
 
-def _walk(root: Tag, base: str):
+def _strings(el):
+    """Yield the text strings inside el in document order (no comments, scripts, styles)."""
+    if el.tag in _NO_TEXT:
+        return
+    if el.text is not None:
+        yield el.text
+    for child in el:
+        if isinstance(child.tag, str):
+            yield from _strings(child)
+        if child.tail is not None:
+            yield child.tail
+
+
+def _text(el) -> str:
+    """Return el's text with a space between its strings (words split at inline tags)."""
+    return " ".join(_strings(el))
+
+
+def _has_leaf(el) -> bool:
+    return next(el.iterdescendants(*LEAF_BLOCKS), None) is not None
+
+
+def _nodes(el):
+    """Yield el's children in order: elements, and the text between them as str."""
+    if el.text is not None:
+        yield el.text
+    for child in el:
+        yield child
+        if child.tail is not None:
+            yield child.tail
+
+
+def _walk(root, base: str):
     """Yield blocks in reading order, iteratively (pages may nest thousands deep)."""
-    stack = [iter(root.children)]
+    stack = [_nodes(root)]
     loose: list[str] = []
-    loose_owner: list[Tag] = [root]
+    loose_owner = [root]
     while stack:
         child = next(stack[-1], None)
         if child is None:
@@ -130,13 +203,13 @@ def _walk(root: Tag, base: str):
             if block:
                 yield block
             continue
-        if isinstance(child, NavigableString):
-            if type(child) is NavigableString:
-                loose.append(str(child))
+        if isinstance(child, str):
+            loose.append(child)
             continue
-        if not isinstance(child, Tag) or child.name in SKIP:
-            continue
-        if child.name in LEAF_BLOCKS and child.find(LEAF_BLOCKS) is None:
+        name = child.tag
+        if not isinstance(name, str) or name in SKIP or name in _NO_TEXT:
+            continue  # comments, processing instructions, skipped elements
+        if name in LEAF_BLOCKS and not _has_leaf(child):
             block = _loose_block(loose, loose_owner[-1])
             loose = []
             if block:
@@ -144,14 +217,14 @@ def _walk(root: Tag, base: str):
             block = _element_block(child, base)
             if block:
                 yield block
-        elif _is_inline(child):
-            loose.append(child.get_text(" "))
+        elif name in _INLINE and not _has_leaf(child):
+            loose.append(_text(child))
         else:
             block = _loose_block(loose, loose_owner[-1])
             loose = []
             if block:
                 yield block
-            stack.append(iter(child.children))
+            stack.append(_nodes(child))
             loose_owner.append(child)
 
 
@@ -159,40 +232,36 @@ _INLINE = frozenset("a abbr b bdi bdo br cite code data del dfn em i ins kbd mar
                     "span strong sub sup time u var wbr font".split())
 
 
-def _is_inline(tag: Tag) -> bool:
-    return tag.name in _INLINE and tag.find(LEAF_BLOCKS) is None
-
-
-def _context(tag: Tag) -> tuple[str | None, str | None]:
+def _context(el) -> tuple[str | None, str | None]:
     """Return (anchor, lang): the nearest article/section id and lang attribute."""
     anchor = lang = None
-    node = tag
-    while isinstance(node, Tag):
-        if anchor is None and node.name in ("article", "section") and node.get("id"):
-            anchor = node["id"]
+    node = el
+    while node is not None:
+        if anchor is None and node.tag in ("article", "section") and node.get("id"):
+            anchor = node.get("id")
         if lang is None and node.get("lang"):
-            lang = primary_lang(node["lang"])
+            lang = primary_lang(node.get("lang"))
         if anchor is not None and lang is not None:
             break
-        node = node.parent
+        node = node.getparent()
     return anchor, lang
 
 
-def _element_block(tag: Tag, base: str) -> Block | None:
-    text = clean(tag.get_text(" "))
+def _element_block(el, base: str) -> Block | None:
+    text = clean(_text(el))
     if not text:
         return None
-    anchor, lang = _context(tag)
+    anchor, lang = _context(el)
     href = None
-    links = tag.find_all("a", href=True)
-    if len(links) == 1 and clean(links[0].get_text(" ")) == text:
-        href = _absolute(base, links[0]["href"])
-    level = int(tag.name[1]) if re.fullmatch(r"h[1-6]", tag.name) else 0
+    links = [a for a in el.iterdescendants("a") if a.get("href") is not None]
+    if len(links) == 1 and clean(_text(links[0])) == text:
+        href = _absolute(base, links[0].get("href"))
+    level = int(el.tag[1]) if re.fullmatch(r"h[1-6]", el.tag) else 0
     return Block(text=text, level=level, anchor=anchor, lang=lang, href=href,
-                 css=" ".join(tag.get("class") or []))
+                 css=" ".join((el.get("class") or "").split()))
 
 
-def _loose_block(parts: list[str], owner: Tag) -> Block | None:
+def _loose_block(parts: list[str], owner) -> Block | None:
     text = clean(" ".join(parts))
     if not text:
         return None
