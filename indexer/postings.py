@@ -4,11 +4,8 @@
 Whoosh analyzes a field by pushing one mutable token through a chain of generators, then
 pools every posting as a tuple and sorts them all at commit. Here:
 
-- An analyzer chain made only of parts whose behaviour is known (``RegexTokenizer``,
-  ``LowercaseFilter``, ``StopFilter``, our ``SnowballFilter``, ``CharsetFilter``) is
-  *compiled* into one ``raw token -> term | None`` function, memoized per field: word
-  frequencies are Zipfian, so most tokens are a dict hit (the stem cache). A chain with any
-  other part is left to Whoosh, so a changed analyzer is never indexed wrongly, only slower.
+- Each field's analyzer chain is compiled into a memoized ``raw token -> term | None``
+  function (``termcache``: the stem cache); a chain that does not compile is left to Whoosh.
 - A text is tokenized once per tokenizer pattern, not once per field (``content_es`` and
   ``content_any`` share the tokenizer).
 - Postings go to a per-term dict (documents arrive in order, so each list is already
@@ -23,84 +20,36 @@ import zlib
 from array import array
 from pickle import dumps
 
-from whoosh.analysis import CharsetFilter, CompositeAnalyzer, LowercaseFilter, RegexTokenizer, StopFilter
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo, byte_to_length, length_to_byte
 from whoosh.formats import Positions
-from whoosh.system import emptybytes, pack_ushort
+from whoosh.system import emptybytes, pack_int, pack_long, pack_ushort
 from whoosh.writing import SegmentWriter
 
-from .analyze import SnowballFilter
+from .termcache import CompiledChain, compile_chain
 
-#: Memoized tokens per field before the cache starts over (bounds memory on huge crawls).
-TERM_CACHE_SIZE = 400_000
-_STOPPED = None
-
-
-def compile_chain(analyzer):
-    """Return ``(pattern, term_of, renumber)`` for a chain of known parts, or None.
-
-    ``term_of(raw_token)`` gives the indexed term, or None for a stopped token;
-    ``renumber`` tells whether positions skip stopped tokens (StopFilter's default).
-    """
-    items = analyzer.items if isinstance(analyzer, CompositeAnalyzer) else [analyzer]
-    tokenizer, filters = items[0], items[1:]
-    if type(tokenizer) is not RegexTokenizer or tokenizer.gaps:
-        return None
-    steps, renumber, stops = [], False, 0
-    for f in filters:
-        kind = type(f)
-        if kind is LowercaseFilter:
-            steps.append(("map", str.lower))
-        elif kind is StopFilter:
-            stops += 1
-            renumber = f.renumber
-            steps.append(("stop", (f.stops, f.min, f.max)))
-        elif kind is SnowballFilter:
-            steps.append(("map", f.stemmer()))
-        elif kind is CharsetFilter:
-            charmap = f.charmap
-            steps.append(("map", lambda text, charmap=charmap: text.translate(charmap)))
-        else:
-            return None
-    if stops > 1:
-        return None
-
-    def term_of(token: str):
-        for kind, arg in steps:
-            if kind == "map":
-                token = arg(token)
-            else:
-                stoplist, minsize, maxsize = arg
-                if len(token) < minsize or (maxsize is not None and len(token) > maxsize) or token in stoplist:
-                    return _STOPPED
-        return token
-
-    return tokenizer.expression, term_of, renumber
+_MISSING = object()
 
 
 class _FastField:
-    """Index-time analysis of one text field with a compiled chain and a term cache."""
+    """Index-time analysis of one text field with a compiled chain and its term cache."""
 
-    def __init__(self, field, compiled):
-        self.expression, self.term_of, self.renumber = compiled
+    def __init__(self, field, chain: CompiledChain):
+        self.chain = chain
+        self.expression, self.renumber = chain.expression, chain.renumber
         self.encode = field.format.encode
         self.boost = field.format.field_boost
-        self.cache: dict[str, str | None] = {}
         self.single: dict[int, bytes] = {}  # position → encoding of [position]
 
     def postings(self, tokens: list[str]) -> tuple[list[tuple], int]:
         """Return ``([(tbytes, freq, weight, vbytes)], length)`` for a tokenized text."""
-        cache, term_of = self.cache, self.term_of
-        if len(cache) > TERM_CACHE_SIZE:
-            cache.clear()
+        cache, term_of = self.chain.terms, self.chain.term
         positions: dict[str, list[int]] = {}
         pos = -1
         renumber = self.renumber
         for i, token in enumerate(tokens):
-            try:
-                term = cache[token]
-            except KeyError:
-                term = cache[token] = term_of(token)
+            term = cache.get(token, _MISSING)
+            if term is _MISSING:
+                term = term_of(token)
             if term is None:
                 continue
             # StopFilter(renumber=True): the first kept token keeps its place, the
@@ -292,56 +241,35 @@ class FastSegmentWriter(SegmentWriter):
 COMPRESS_MIN_POSTINGS = 16
 
 
-class _BlockStats:
-    """What ``W3TermInfo.add_block`` reads off a block of postings."""
-
-    __slots__ = ("_weights", "_ids", "_minlength", "_maxlength", "_maxweight")
-
-    def __init__(self, ids, weights, minlength, maxlength, maxweight):
-        self._ids, self._weights = ids, weights
-        self._minlength, self._maxlength, self._maxweight = minlength, maxlength, maxweight
-
-    def __len__(self):
-        return len(self._ids)
-
-    def min_id(self):
-        return self._ids[0]
-
-    def max_id(self):
-        return self._ids[-1]
-
-    def min_length(self):
-        return self._minlength
-
-    def max_length(self):
-        return self._maxlength
-
-    def max_weight(self):
-        return self._maxweight
+_TERMINFO = W3TermInfo._struct
 
 
 def _write_term(fw, tbytes: bytes, postings: list[tuple], lengths: list) -> None:
     """Write one term's posting list and its term-table row as W3FieldWriter does through
-    ``start_term``/``add``/``finish_term`` (same blocks, same bytes), in whole blocks."""
+    ``start_term``/``add``/``finish_term``: the same blocks and bytes (``W3PostingsWriter.
+    _write_block``, ``W3TermInfo.add_block``/``to_bytes``), built a block at a time."""
     postfile, codec = fw._postfile, fw._codec
     limit = codec._blocklimit
-    compression = codec._compression if len(postings) >= COMPRESS_MIN_POSTINGS else 0
-    fixedsize = fw._format.fixed_value_size()
-    terminfo = W3TermInfo()
-    startoffset = postfile.tell()
-    postfile.write(WHOOSH3_HEADER_MAGIC)
     count = len(postings)
+    compression = codec._compression if count >= COMPRESS_MIN_POSTINGS else 0
+    fixedsize = fw._format.fixed_value_size()
+    startoffset = postfile.tell()
+    out = [WHOOSH3_HEADER_MAGIC]
+    total, minlength, maxlength, maxweight = 0, None, 0, 0
     for start in range(0, count, limit):
-        chunk = postings[start:start + limit]
-        ids = array("I", [d for d, _, _ in chunk])
+        chunk = postings[start:start + limit] if count > limit else postings
+        ids = [d for d, _, _ in chunk]
         raw = [w for _, w, _ in chunk]
         weights = array("f", raw)
         top = max(raw)
-        maxweight = top if top > 0 else 0
-        present = [n for n in lengths[start:start + limit] if n]
-        minlength = min(present) if present else None
-        maxlength = max(present) if present else 0
-        terminfo.add_block(_BlockStats(ids, weights, minlength, maxlength, maxweight))
+        block_maxweight = top if top > 0 else 0
+        present = [n for n in (lengths[start:start + limit] if count > limit else lengths) if n]
+        block_min = min(present) if present else None
+        block_max = max(present) if present else 0
+        total += sum(weights)
+        minlength = block_min if minlength is None else min(minlength, block_min)
+        maxlength = max(maxlength, block_max)
+        maxweight = max(maxweight, block_maxweight)
 
         deltas, base = [], 0
         for d in ids:
@@ -353,23 +281,24 @@ def _write_term(fw, tbytes: bytes, postings: list[tuple], lengths: list) -> None
             mini_weights = weights[0]
         else:
             mini_weights = tuple(weights)
-        values = [v for _, _, v in chunk if v]
         if fixedsize is None or fixedsize < 0:
-            mini_values = tuple(values)
+            mini_values = tuple([v for _, _, v in chunk if v])
         elif fixedsize == 0:
             mini_values = None
         else:
-            mini_values = emptybytes.join(values)
+            mini_values = emptybytes.join([v for _, _, v in chunk if v])
         databytes = dumps((tuple(deltas), mini_weights, mini_values), 2)
         if compression:
             databytes = zlib.compress(databytes, compression)
-        infobytes = dumps((len(ids), ids[-1], maxweight, compression,
-                           length_to_byte(minlength), length_to_byte(maxlength)), 2)
+        infobytes = dumps((len(ids), ids[-1], block_maxweight, compression,
+                           length_to_byte(block_min), length_to_byte(block_max)), 2)
         blocklength = len(infobytes) + len(databytes)
         if start + limit >= count:
             blocklength = -blocklength  # the last block
-        postfile.write_int(blocklength)
-        postfile.write(infobytes)
-        postfile.write(databytes)
-    terminfo.set_extent(startoffset, postfile.tell() - startoffset)
-    fw._tindex.add(pack_ushort(fw._fieldid) + tbytes, terminfo.to_bytes())
+        out += (pack_int(blocklength), infobytes, databytes)
+    data = emptybytes.join(out)
+    postfile.write(data)
+    info = _TERMINFO.pack(False, total, count, 0 if minlength is None else length_to_byte(minlength),
+                          length_to_byte(maxlength), maxweight, postings[0][0], postings[-1][0])
+    info += pack_long(startoffset) + pack_int(len(data))
+    fw._tindex.add(pack_ushort(fw._fieldid) + tbytes, info)

@@ -12,9 +12,10 @@ from indexer.crawl import LocalCrawler
 from indexer.enrich import enrich
 from indexer.extract import extract
 from indexer.model import Document
-from indexer.postings import compile_chain, fast_fields
+from indexer.postings import fast_fields
 from indexer.schema import build_schema, text_fields
 from indexer.segment import segment
+from indexer.termcache import compile_chain
 
 from .conftest import SITE
 
@@ -75,7 +76,7 @@ def dump(index_dir) -> dict:
 def test_every_text_field_takes_the_fast_path():
     schema = build_schema()
     assert sorted(fast_fields(schema)) == sorted(text_fields()), \
-        "an analyzer has a part postings.compile_chain does not know: that field is indexed the slow way"
+        "an analyzer has a part termcache.compile_chain does not know: that field is indexed the slow way"
 
 
 def test_an_unknown_filter_falls_back_to_whoosh():
