@@ -18,9 +18,12 @@ from whoosh import highlight, index, scoring
 from whoosh.qparser import AndGroup, MultifieldParser
 from whoosh.query import Every, NullQuery, Term
 
-from . import vocab
+from . import snippets, vocab
 from .analyze import normalize
+from .cache import VersionedCache, configured_size
+from .matchsets import MatchSets
 from .schema import FACET_FIELDS, text_fields
+from .termcache import compile_chain
 
 MAX_QUERY_CHARS = 500
 MAX_PER_PAGE = 100
@@ -55,7 +58,9 @@ class _MarkFormatter(highlight.Formatter):
 class SearchIndex:
     """A read-only handle on one index folder, shared by the threads of a process."""
 
-    def __init__(self, index_dir: str | os.PathLike):
+    def __init__(self, index_dir: str | os.PathLike, cache_size: int | None = None):
+        """:param cache_size: answers kept for repeated searches (default ``$M4D_CACHE_SIZE`` or
+            2048; 0 turns every cache off). Caches empty themselves when the index changes."""
         self.path = Path(index_dir)
         if not index.exists_in(self.path):
             raise IndexMissing(f"no index in {self.path}; run `m4d-search crawl SOURCE` first")
@@ -68,6 +73,11 @@ class SearchIndex:
             formatter=_MarkFormatter())
         self._cache_lock = threading.Lock()
         self._cache: dict = {}
+        size = configured_size(cache_size)
+        self.answers = VersionedCache(size)  # search() bodies by their arguments
+        self._sets = MatchSets(VersionedCache(size * 4))  # docnums per query leaf
+        self._translation_cache = VersionedCache(size * 4)  # versions per translation group
+        self._chains = {f: compile_chain(self._schema[f].analyzer) for f in text_fields() if f in self._schema}
 
     # Searchers and per-version caches
 
@@ -139,11 +149,16 @@ class SearchIndex:
             raise SearchError(f"per_page must be at most {MAX_PER_PAGE}")
         filters = self._check_filters(filters or {})
         searcher = self.searcher()
+        generation = searcher.reader().generation()
+        key = (q, tuple(sorted((f, tuple(sorted(v))) for f, v in filters.items() if v)), page, per_page,
+               collapse, ui)
+        cached = self.answers.get(generation, key)
+        if cached is not None:
+            body = _copy_body(cached)
+            body["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
+            return body
         query = self.parse(q)
-        if query is None:
-            matched = set(searcher.reader().all_doc_ids())
-        else:
-            matched = set(searcher.docs_for_query(query))
+        matched = self._sets.docs(searcher, generation, query if query is not None else Every())
 
         value_sets = {f: self._facet_sets(searcher, FACET_FIELDS[f]) for f in FACET_FIELDS}
         allowed = {f: _union(value_sets[f], vals) for f, vals in filters.items() if vals}
@@ -158,7 +173,7 @@ class SearchIndex:
             total = len(final)
         hits = []
         if final and (page - 1) * per_page < total:
-            hits = self._page(searcher, query, final, page, per_page, collapse)
+            hits = self._page(searcher, query, final, page, per_page, collapse, restricted=bool(allowed))
         facets = {}
         for f in FACET_FIELDS:
             base = matched
@@ -166,13 +181,16 @@ class SearchIndex:
                 if other != f:
                     base = base & docs
             facets[f] = self._facet(f, value_sets[f], base, filters.get(f, []), ui)
-        return {
+        body = {
             "query": q, "total": total, "page": page, "per_page": per_page,
             "pages": max(1, -(-total // per_page)),
-            "took_ms": round((time.perf_counter() - started) * 1000, 2),
+            "took_ms": 0.0,
             "results": [self._result(searcher, query, hit) for hit in hits],
             "facets": facets, "suggestion": None,
         }
+        self.answers.put(generation, key, _copy_body(body))
+        body["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        return body
 
     def _check_filters(self, filters: dict[str, list[str]]) -> dict[str, list[str]]:
         checks = {"lang": vocab.is_language, "country": vocab.is_country, "type": vocab.is_type,
@@ -191,15 +209,18 @@ class SearchIndex:
     def _is_theme(self, value: str) -> bool:
         return value in vocab.taxonomy()["themes"] or value in self._facet_sets(self.searcher(), "theme")
 
-    def _page(self, searcher, query, final: set, page: int, per_page: int, collapse: bool):
+    def _page(self, searcher, query, final: set, page: int, per_page: int, collapse: bool,
+              restricted: bool = True):
         q = query if query is not None else Every()
         start, stop = (page - 1) * per_page, page * per_page
+        allow = set(final) if restricted else None  # every match is allowed when no filter applies
         if not collapse:
-            return list(searcher.search(q, filter=final, limit=stop))[start:stop]
+            # Slice the top N: list() would ask len(), which counts every match again.
+            return searcher.search(q, filter=allow, limit=stop)[start:stop]
         # One hit per translation group: the best-scoring version stands for the work.
         group_of = self._group_of(searcher)
         seen, hits = set(), []
-        for hit in searcher.search(q, filter=final, limit=None):
+        for hit in searcher.search(q, filter=allow, limit=None):
             group = group_of.get(hit.docnum, hit.docnum)
             if group not in seen:
                 seen.add(group)
@@ -243,7 +264,7 @@ class SearchIndex:
         if query is not None:
             for field in (f"content_{fields['lang']}", "content_any"):
                 if field in self._schema:
-                    snippet = self._highlighter.highlight_hit(hit, field, text=text, top=2)
+                    snippet = snippets.highlight(self._highlighter, hit, field, text, self._chains.get(field), top=2)
                     if snippet:
                         return snippet
         cut = text[:240]
@@ -252,14 +273,17 @@ class SearchIndex:
         return html.escape(cut, quote=False)
 
     def _translations(self, searcher, fields: dict) -> list[dict]:
-        docs = self._facet_sets(searcher, "group").get(fields["group"], ())
-        out = []
-        for docnum in sorted(docs):
-            other = searcher.stored_fields(docnum)
-            if other["id"] != fields["id"]:
-                out.append({"id": other["id"], "lang": other["lang"], "url": other["url"],
-                            "title": other["title"]})
-        return sorted(out, key=lambda t: t["lang"])
+        generation = searcher.reader().generation()
+        versions = self._translation_cache.get(generation, fields["group"])
+        if versions is None:
+            versions = []
+            for docnum in sorted(self._facet_sets(searcher, "group").get(fields["group"], ())):
+                other = searcher.stored_fields(docnum)
+                versions.append({"id": other["id"], "lang": other["lang"], "url": other["url"],
+                                 "title": other["title"]})
+            versions.sort(key=lambda t: t["lang"])
+            self._translation_cache.put(generation, fields["group"], versions)
+        return [dict(t) for t in versions if t["id"] != fields["id"]]
 
     # Suggestions and statistics
 
@@ -313,6 +337,15 @@ def facet_label(facet: str, value: str, ui: str = "en") -> str:
     if facet == "theme":
         return vocab.theme_label(value, ui)
     return vocab.type_label(value, ui)
+
+
+def _copy_body(body: dict) -> dict:
+    """Copy a search body deeply enough that callers may change it without touching a cached one."""
+    out = dict(body)
+    out["results"] = [dict(r, country=list(r["country"]), themes=list(r["themes"]), keywords=list(r["keywords"]),
+                           translations=[dict(t) for t in r["translations"]]) for r in body["results"]]
+    out["facets"] = {f: [dict(item) for item in items] for f, items in body["facets"].items()}
+    return out
 
 
 def _union(sets: dict[str, frozenset], values: list[str]) -> set:
