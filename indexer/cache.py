@@ -12,7 +12,7 @@ import threading
 from collections import OrderedDict
 
 #: Entries per cache unless ``M4D_CACHE_SIZE`` (environment) or the caller says otherwise; 0 turns caching off.
-DEFAULT_SIZE = 2048
+DEFAULT_SIZE = 1024
 
 
 def configured_size(size: int | None = None) -> int:

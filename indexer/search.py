@@ -98,6 +98,14 @@ class SearchIndex:
         self._local.searcher = s
         return s
 
+    def last_search_cached(self) -> bool:
+        """Tell whether this thread's last search was answered from the cache."""
+        return getattr(self._local, "cached", False)
+
+    def cache_stats(self) -> dict:
+        """Return the answer cache's hits, misses, entries and hit rate (this process)."""
+        return self.answers.stats()
+
     def close(self) -> None:
         s = getattr(self._local, "searcher", None)
         if s is not None:
@@ -153,6 +161,7 @@ class SearchIndex:
         key = (q, tuple(sorted((f, tuple(sorted(v))) for f, v in filters.items() if v)), page, per_page,
                collapse, ui)
         cached = self.answers.get(generation, key)
+        self._local.cached = cached is not None
         if cached is not None:
             body = _copy_body(cached)
             body["took_ms"] = round((time.perf_counter() - started) * 1000, 2)

@@ -1,0 +1,52 @@
+"""The production server behind ``m4d-search serve``: gunicorn, one worker process per core.
+
+Search is CPU-bound Python, so threads in one process share one core (the GIL); worker
+processes use them all. Each worker opens the index once and keeps its searchers and caches
+for its lifetime. Workers are gunicorn's *sync* workers: one request at a time, the
+connection closed after each response, so no keep-alive connection can pin itself to one
+busy worker while the other idles (what gthread workers do under keep-alive load). With
+``threads > 1`` the gthread worker is used, with keep-alive off for the same reason.
+"""
+from __future__ import annotations
+
+import os
+
+from gunicorn.app.base import BaseApplication
+
+
+def default_workers() -> int:
+    """Return one worker per core."""
+    return max(1, os.cpu_count() or 1)
+
+
+class Server(BaseApplication):
+    """gunicorn serving a WSGI app with settings given in code, not read from the command line."""
+
+    def __init__(self, app, host: str, port: int, workers: int, threads: int = 1):
+        self.application = app
+        self.options = {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread" if threads > 1 else "sync",
+            "keepalive": 0,
+            "timeout": 60,
+            "graceful_timeout": 10,
+            "accesslog": None,
+            "errorlog": "-",
+            "loglevel": "warning",
+            "proc_name": "m4d-search",
+        }
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return self.application
+
+
+def serve(app, host: str, port: int, workers: int, threads: int = 1) -> None:
+    """Run the app until interrupted (SIGINT/SIGTERM stop the workers gracefully)."""
+    Server(app, host, port, workers, threads).run()
