@@ -27,6 +27,25 @@ run: install
 test: install
 	$(PY) -m pytest
 
+# Benchmarks (by hand; need the retrieval data, and Debian's wrk for the HTTP part).
+# make bench BENCH_DOCS=10000 builds var/corpus-10000 once, then runs both benchmarks.
+BENCH_DOCS ?= 10000
+BENCH_DATA ?= ../shared/data/retrieval
+BENCH_CORPUS := var/corpus-$(BENCH_DOCS)
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+$(BENCH_CORPUS)/corpus.json: | $(BENCH_STAMP)
+	$(PY) benchmarks/make_corpus.py --data $(BENCH_DATA) --docs $(BENCH_DOCS) --out $(BENCH_CORPUS)
+
+bench: $(BENCH_STAMP) $(BENCH_CORPUS)/corpus.json
+	$(PY) benchmarks/index_bench.py --corpus $(BENCH_CORPUS) --json var/index-bench-$(BENCH_DOCS).json
+	$(PY) benchmarks/query_bench.py --corpus $(BENCH_CORPUS) --work var/query-bench-$(BENCH_DOCS) \
+		--json var/query-bench-$(BENCH_DOCS).json
+
 lint: install
 	$(PY) -m pip install --quiet ruff
 	$(BIN)/ruff check indexer webapp tests benchmarks

@@ -1,0 +1,122 @@
+"""The read path's machinery: the answer cache and its invalidation, match sets and
+snippets computed the cheap way but equal to Whoosh's, the X-Cache header."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from whoosh import scoring
+
+from indexer import snippets
+from indexer.cache import VersionedCache, configured_size
+from indexer.pipeline import run_crawl
+from indexer.search import SearchIndex
+from webapp import create_app
+
+QUERIES = ["xenófobo", "migración", "inclusion sociale", '"social inclusion"', "migra*", "Ecuador NOT Loja",
+           "remesas OR remittances", "lang:fr", "desarrollo local", "the", "Sucumbios"]
+
+
+def test_lru_keeps_the_most_recent_entries_of_one_generation():
+    cache = VersionedCache(2)
+    cache.put(1, "a", 1)
+    cache.put(1, "b", 2)
+    assert cache.get(1, "a") == 1  # a is now the most recent
+    cache.put(1, "c", 3)
+    assert cache.get(1, "b") is None and cache.get(1, "a") == 1 and cache.get(1, "c") == 3
+    assert cache.get(2, "a") is None  # another generation never reads these
+    cache.put(0, "old", 0)  # computed from an older index: not kept
+    assert cache.get(0, "old") is None and cache.get(1, "a") == 1
+    cache.put(2, "new", 4)  # a newer index empties the cache
+    assert len(cache) == 1 and cache.get(1, "a") is None and cache.get(2, "new") == 4
+    assert cache.stats()["hits"] == 5
+
+
+def test_size_zero_caches_nothing(monkeypatch):
+    cache = VersionedCache(0)
+    cache.put(1, "a", 1)
+    assert cache.get(1, "a") is None and len(cache) == 0
+    monkeypatch.setenv("M4D_CACHE_SIZE", "7")
+    assert configured_size() == 7 and configured_size(3) == 3
+    monkeypatch.setenv("M4D_CACHE_SIZE", "many")
+    with pytest.raises(ValueError, match="M4D_CACHE_SIZE"):
+        configured_size()
+
+
+def test_repeated_search_is_answered_from_the_cache(site_index_dir):
+    ix = SearchIndex(site_index_dir, cache_size=16)
+    first = ix.search("xenófobo", {"lang": ["es"]})
+    assert not ix.last_search_cached()
+    first["results"][0]["title"] = "changed by the caller"
+    first["facets"]["lang"].clear()
+    again = ix.search("xenófobo", {"lang": ["es"]})
+    assert ix.last_search_cached()
+    fresh = SearchIndex(site_index_dir, cache_size=0).search("xenófobo", {"lang": ["es"]})
+    assert {k: v for k, v in again.items() if k != "took_ms"} == {k: v for k, v in fresh.items() if k != "took_ms"}
+    ix.search("xenófobo", {"lang": ["es"]}, page=2)
+    assert not ix.last_search_cached()  # another page is another answer
+
+
+def test_caches_off_never_hit(site_index_dir):
+    ix = SearchIndex(site_index_dir, cache_size=0)
+    ix.search("migración")
+    ix.search("migración")
+    assert not ix.last_search_cached() and ix.cache_stats()["hits"] == 0
+
+
+def test_a_crawl_invalidates_cached_answers(tmp_path, site_copy):
+    index_dir = tmp_path / "ix"
+    run_crawl([str(site_copy)], index_dir)
+    ix = SearchIndex(index_dir, cache_size=64)
+    before = ix.search("xenófobo")
+    assert before["total"] >= 1 and ix.search("xenófobo")["total"] == before["total"]
+    assert ix.last_search_cached()
+    removed = [h["id"] for h in before["results"] if h["lang"] == "es"][0]
+    (site_copy / removed.split("/site/", 1)[1]).unlink()
+    run_crawl([str(site_copy)], index_dir)
+    time.sleep(0.6)  # searchers look for a new index version at most twice a second
+    after = ix.search("xenófobo")
+    assert not ix.last_search_cached()
+    assert removed not in [h["id"] for h in after["results"]]
+    assert after["total"] == before["total"] - 1
+
+
+@pytest.mark.parametrize("q", QUERIES)
+def test_match_sets_equal_whoosh(site_index, q):
+    query = site_index.parse(q)
+    searcher = site_index.searcher()
+    generation = searcher.reader().generation()
+    assert site_index._sets.docs(searcher, generation, query) == set(searcher.docs_for_query(query))
+
+
+def test_snippets_equal_whoosh_highlighter(site_index):
+    compared = sum(compare_snippets(site_index, q) for q in QUERIES)
+    assert compared >= 10, "too few non-empty snippets compared"
+
+
+def compare_snippets(site_index, q: str) -> int:
+    """Assert the cheap snippets equal Whoosh's for q's hits; return how many were non-empty."""
+    query = site_index.parse(q)
+    with site_index._ix.searcher(weighting=scoring.BM25F()) as searcher:
+        results = searcher.search(query, limit=10)
+        compared = 0
+        for hit in results:
+            fields = hit.fields()
+            for field in (f"content_{fields['lang']}", "content_any"):
+                if field not in site_index._schema:
+                    continue
+                chain = site_index._chains[field]
+                assert chain is not None
+                expected = site_index._highlighter.highlight_hit(hit, field, text=fields["text"], top=2)
+                assert snippets.highlight(site_index._highlighter, hit, field, fields["text"], chain, top=2) \
+                    == expected
+                compared += bool(expected)
+    return compared
+
+
+def test_api_tells_whether_the_answer_was_cached(site_index_dir):
+    client = create_app({"INDEX_DIR": str(site_index_dir), "TESTING": True}).test_client()
+    first = client.get("/api/search?q=remesas")
+    second = client.get("/api/search?q=remesas")
+    assert first.headers["X-Cache"] == "miss" and second.headers["X-Cache"] == "hit"
+    assert first.get_json()["results"] == second.get_json()["results"]
