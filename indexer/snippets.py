@@ -8,7 +8,7 @@ are Whoosh's own, so the snippet is the same as before, only cheaper (``tests`` 
 """
 from __future__ import annotations
 
-from whoosh.highlight import Highlighter, top_fragments
+from whoosh.highlight import ContextFragmenter, Highlighter, top_fragments
 
 
 class _Token:
@@ -36,14 +36,40 @@ def query_words(hit, fieldname: str) -> frozenset:
     return words
 
 
-def _tokens(chain, text: str, words: frozenset):
+def _tokens(chain, text: str, words: frozenset, fragmenter) -> list[_Token]:
+    """Return the tokens of text as the chain leaves them, marked when they are query words.
+
+    With a ContextFragmenter only the tokens that can reach a fragment are kept: those from
+    ``surround + 2`` tokens before a match (every token that can still be in the fragmenter's
+    look-behind) to ``2 * surround + 2`` tokens after it (a fragment closes within that many
+    tokens, each at least one character long). The fragmenter then builds the same fragments
+    from far fewer tokens; the tests compare them with Whoosh's.
+    """
     token_text = chain.token_text
-    pos = -1
-    for i, match in enumerate(chain.expression.finditer(text)):
-        term, stopped = token_text(match.group(0))
-        if not stopped:
-            pos = (i if pos < 0 else pos + 1) if chain.renumber else i
-        yield _Token(term, match.start(), match.end(), term in words, pos, stopped)
+    raw = [(m.group(0), m.start(), m.end()) for m in chain.expression.finditer(text)]
+    marked = [token_text(t) for t, _, _ in raw]
+    hits = [i for i, (term, _) in enumerate(marked) if term in words]
+    if not hits:
+        return []
+    keep = None
+    surround = getattr(fragmenter, "surround", None)
+    if type(fragmenter) is ContextFragmenter and surround is not None:
+        before, after = surround + 2, 2 * surround + 2
+        keep = []
+        for i in hits:
+            lo, hi = max(0, i - before), min(len(raw), i + after + 1)
+            if keep and lo <= keep[-1][1]:
+                keep[-1] = (keep[-1][0], max(keep[-1][1], hi))
+            else:
+                keep.append((lo, hi))
+    ranges = keep or [(0, len(raw))]
+    tokens = []
+    for lo, hi in ranges:
+        for i in range(lo, hi):
+            term, stopped = marked[i]
+            _, start, end = raw[i]
+            tokens.append(_Token(term, start, end, term in words, i, stopped))
+    return tokens
 
 
 def highlight(highlighter: Highlighter, hit, fieldname: str, text: str, chain, top: int = 2,
@@ -57,7 +83,10 @@ def highlight(highlighter: Highlighter, hit, fieldname: str, text: str, chain, t
     words = query_words(hit, fieldname)
     if not words:
         return ""
-    tokens = Highlighter._merge_matched_tokens(_tokens(chain, text, words))
+    tokens = _tokens(chain, text, words, highlighter.fragmenter)
+    if not tokens:
+        return ""
+    tokens = Highlighter._merge_matched_tokens(tokens)
     fragments = highlighter.fragmenter.fragment_tokens(text, tokens)
     fragments = top_fragments(fragments, top, highlighter.scorer, highlighter.order, minscore=minscore)
     return highlighter.formatter.format(fragments)

@@ -114,6 +114,27 @@ def compare_snippets(site_index, q: str) -> int:
     return compared
 
 
+def test_snippets_of_long_texts_equal_whoosh_highlighter(tmp_path):
+    """Matches far apart in a long text: the token windows must not change the fragments."""
+    import random
+
+    rng = random.Random(5)
+    words = ("el la de que y en los se del las un por con no una su para es al lo como más o pero sus "
+             "migración desarrollo local comunidad proyecto apoyo jóvenes mujeres , ; . « » – 1 2 a").split()
+    site = tmp_path / "site"
+    site.mkdir()
+    for n in range(3):
+        body = [rng.choice(words) for _ in range(2500)]
+        for at in rng.sample(range(2500), 6):
+            body[at] = rng.choice(["xenófobas", "racistas", "actitudes"])
+        (site / f"p{n}.html").write_text(f"<html lang='es'><title>Página {n}</title><p>{' '.join(body)}</p></html>",
+                                         "utf-8")
+    run_crawl([str(site)], tmp_path / "ix")
+    ix = SearchIndex(tmp_path / "ix", cache_size=0)
+    assert sum(compare_snippets(ix, q) for q in ["xenófobas", "racistas actitudes", "xenófobas OR racistas",
+                                                   "jóvenes xenófobas"]) >= 6
+
+
 def test_api_tells_whether_the_answer_was_cached(site_index_dir):
     client = create_app({"INDEX_DIR": str(site_index_dir), "TESTING": True}).test_client()
     first = client.get("/api/search?q=remesas")
