@@ -9,6 +9,9 @@ Whoosh whole, so the answer is always the one Whoosh would give.
 """
 from __future__ import annotations
 
+import heapq
+import threading
+
 from whoosh import query as wq
 
 
@@ -72,3 +75,111 @@ class MatchSets:
         if q is wq.NullQuery or kind is type(wq.NullQuery):
             return frozenset()
         return frozenset(searcher.docs_for_query(q))
+
+
+class LeafScores:
+    """Top-N by BM25F from cached per-leaf scores, for queries of And/Or/Not over Terms.
+
+    Each Term's ``docnum -> score`` comes from Whoosh's own matcher and weighting (so boosts
+    and the scoring model are Whoosh's) and is cached for the index version, bounded by the
+    number of postings held. A document's score is the sum of its matching leaves' scores, as
+    Whoosh's union and intersection matchers add them; ties go to the lower docnum, as in
+    Whoosh's top-N collector. Any other query part (phrases, prefixes, coordination scaling)
+    returns None and the caller lets Whoosh score.
+    """
+
+    def __init__(self, budget: int):
+        self.budget = budget  # postings kept across all cached leaves; 0: no caching
+        self._cache: dict = {}
+        self._generation = None
+        self._held = 0
+        self._lock = threading.Lock()
+
+    def _leaf(self, searcher, generation: int, q) -> dict:
+        key = (q.fieldname, q.text, q.boost)
+        with self._lock:
+            if generation == self._generation and key in self._cache:
+                found = self._cache.pop(key)
+                self._cache[key] = found  # most recently used last
+                return found
+        scores = {}
+        m = q.matcher(searcher, searcher.context())
+        while m.is_active():
+            scores[m.id()] = m.score()
+            m.next()
+        if self.budget and len(scores) <= self.budget // 4:
+            with self._lock:
+                if self._generation is None or generation > self._generation:
+                    self._cache, self._held, self._generation = {}, 0, generation
+                if generation == self._generation and key not in self._cache:
+                    self._cache[key] = scores
+                    self._held += len(scores)
+                    while self._held > self.budget:
+                        oldest = next(iter(self._cache))
+                        self._held -= len(self._cache.pop(oldest))
+        return scores
+
+    def scores(self, searcher, generation: int, q) -> dict | None:
+        """Return docnum -> score for every match of q, or None if q has a part not handled here."""
+        kind = type(q)
+        if kind is wq.Term:
+            return self._leaf(searcher, generation, q)
+        if kind is wq.Or and not q.minmatch and not q.scale:
+            total: dict = {}
+            for sub in q.subqueries:
+                part = self.scores(searcher, generation, sub)
+                if part is None:
+                    return None
+                for d, s in part.items():
+                    total[d] = total[d] + s if d in total else s
+            return _boosted(total, q.boost)
+        if kind is wq.And:
+            positive = [s for s in q.subqueries if type(s) is not wq.Not]
+            negative = [s.query for s in q.subqueries if type(s) is wq.Not]
+            if not positive:
+                return None
+            parts = []
+            for sub in positive:
+                part = self.scores(searcher, generation, sub)
+                if part is None:
+                    return None
+                parts.append(part)
+            smallest = min(parts, key=len)
+            keys = set(smallest)
+            for part in parts:
+                if part is not smallest:
+                    keys.intersection_update(part)
+            for sub in negative:
+                excluded = self.scores(searcher, generation, sub)
+                if excluded is None:
+                    return None
+                keys.difference_update(excluded)
+            # Whoosh scores a NOT clause as a match of constant weight (its boost) in an AND.
+            bonus = sum(s.boost for s in q.subqueries if type(s) is wq.Not)
+            total = {}
+            for d in keys:
+                s = parts[0][d]
+                for part in parts[1:]:
+                    s += part[d]
+                total[d] = s + bonus if bonus else s
+            return _boosted(total, q.boost)
+        return None
+
+    def top(self, searcher, generation: int, q, allowed, limit: int) -> list[tuple[float, int]] | None:
+        """Return the best ``limit`` (score, docnum) of q among allowed docnums (None: all), or None."""
+        scores = self.scores(searcher, generation, q)
+        return None if scores is None else top_scored(scores, allowed, limit)
+
+
+def top_scored(scores: dict, allowed, limit: int) -> list[tuple[float, int]]:
+    """Return the best ``limit`` (score, docnum) among allowed docnums (None: all): higher
+    scores first, ties to the lower docnum (Whoosh's order)."""
+    items = scores.items() if allowed is None else ((d, s) for d, s in scores.items() if d in allowed)
+    best = heapq.nsmallest(limit, items, key=lambda ds: (-ds[1], ds[0]))
+    return [(s, d) for d, s in best]
+
+
+def _boosted(scores: dict, boost: float) -> dict:
+    if boost == 1.0:
+        return scores
+    return {d: s * boost for d, s in scores.items()}

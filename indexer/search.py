@@ -14,14 +14,15 @@ import threading
 import time
 from pathlib import Path
 
-from whoosh import highlight, index, scoring
+from whoosh import collectors, highlight, index, scoring
 from whoosh.qparser import AndGroup, MultifieldParser
 from whoosh.query import Every, NullQuery, Term
+from whoosh.searching import Hit, Results
 
 from . import snippets, vocab
 from .analyze import normalize
 from .cache import VersionedCache, configured_size
-from .matchsets import MatchSets
+from .matchsets import LeafScores, MatchSets, top_scored
 from .schema import FACET_FIELDS, text_fields
 from .termcache import compile_chain
 
@@ -76,6 +77,7 @@ class SearchIndex:
         size = configured_size(cache_size)
         self.answers = VersionedCache(size)  # search() bodies by their arguments
         self._sets = MatchSets(VersionedCache(size * 4))  # docnums per query leaf
+        self._scores = LeafScores(size * 1000)  # BM25F per term and document, up to this many postings
         self._translation_cache = VersionedCache(size * 4)  # versions per translation group
         self._chains = {f: compile_chain(self._schema[f].analyzer) for f in text_fields() if f in self._schema}
 
@@ -167,7 +169,13 @@ class SearchIndex:
             body["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
             return body
         query = self.parse(q)
-        matched = self._sets.docs(searcher, generation, query if query is not None else Every())
+        # BM25F of every match from cached per-term scores when the query is made of terms
+        # (then its keys are the matches); else match sets, and Whoosh scores the page.
+        scored = self._scores.scores(searcher, generation, query) if query is not None else None
+        if scored is not None:
+            matched = frozenset(scored)
+        else:
+            matched = self._sets.docs(searcher, generation, query if query is not None else Every())
 
         value_sets = {f: self._facet_sets(searcher, FACET_FIELDS[f]) for f in FACET_FIELDS}
         allowed = {f: _union(value_sets[f], vals) for f, vals in filters.items() if vals}
@@ -182,7 +190,8 @@ class SearchIndex:
             total = len(final)
         hits = []
         if final and (page - 1) * per_page < total:
-            hits = self._page(searcher, query, final, page, per_page, collapse, restricted=bool(allowed))
+            hits = self._page(searcher, query, final, page, per_page, collapse, restricted=bool(allowed),
+                              scored=scored)
         facets = {}
         for f in FACET_FIELDS:
             base = matched
@@ -219,13 +228,16 @@ class SearchIndex:
         return value in vocab.taxonomy()["themes"] or value in self._facet_sets(self.searcher(), "theme")
 
     def _page(self, searcher, query, final: set, page: int, per_page: int, collapse: bool,
-              restricted: bool = True):
+              restricted: bool = True, scored: dict | None = None):
         q = query if query is not None else Every()
         start, stop = (page - 1) * per_page, page * per_page
         allow = set(final) if restricted else None  # every match is allowed when no filter applies
         if not collapse:
-            # Slice the top N: list() would ask len(), which counts every match again.
-            return searcher.search(q, filter=allow, limit=stop)[start:stop]
+            if scored is not None:
+                top = top_scored(scored, allow, stop)
+                results = Results(searcher, q, top)
+                return [Hit(results, d, n, s) for n, (s, d) in enumerate(top)][start:stop]
+            return exact_top(searcher, q, allow, stop)[start:stop]
         # One hit per translation group: the best-scoring version stands for the work.
         group_of = self._group_of(searcher)
         seen, hits = set(), []
@@ -335,6 +347,21 @@ class SearchIndex:
 
     def doc_count(self) -> int:
         return self.searcher().doc_count()
+
+
+def exact_top(searcher, q, allow, limit: int):
+    """Return the top ``limit`` hits of q among allow (None: all), scoring every match.
+
+    Whoosh's default top-N collector replaces matchers on the fly (``replace``) using block
+    quality estimates, which skips better documents in later segments; without replacement
+    and quality skipping it is exact. Slicing the Results (not ``list()``, which asks ``len``)
+    also avoids counting every match a second time.
+    """
+    collector = collectors.TopCollector(limit=limit, usequality=False, replace=0)
+    if allow is not None:
+        collector = collectors.FilterCollector(collector, allow=allow)
+    searcher.search_with_collector(q, collector)
+    return collector.results()[:limit]
 
 
 def facet_label(facet: str, value: str, ui: str = "en") -> str:

@@ -10,7 +10,7 @@ from whoosh import scoring
 from indexer import snippets
 from indexer.cache import VersionedCache, configured_size
 from indexer.pipeline import run_crawl
-from indexer.search import SearchIndex
+from indexer.search import SearchIndex, exact_top
 from webapp import create_app
 
 QUERIES = ["xenófobo", "migración", "inclusion sociale", '"social inclusion"', "migra*", "Ecuador NOT Loja",
@@ -135,9 +135,64 @@ def test_snippets_of_long_texts_equal_whoosh_highlighter(tmp_path):
                                                    "jóvenes xenófobas"]) >= 6
 
 
+def test_top_hits_are_exact_across_segments(tmp_path):
+    """Whoosh's default collector can skip the best documents of a later segment; ours cannot."""
+    import random
+
+    rng = random.Random(3)
+    site = tmp_path / "site"
+    site.mkdir()
+    filler = "la de que y en los se del las un por con una su para es al lo como pero sus desarrollo".split()
+    for n in range(40):
+        words = [rng.choice(filler) for _ in range(rng.randint(20, 400))]
+        for _ in range(rng.randint(1, 6)):
+            words[rng.randrange(len(words))] = rng.choice(["tratados", "incluyen"])
+        (tmp_path / "site" / f"p{n:02d}.html").write_text(
+            f"<html lang='es'><title>P {n}</title><p>{' '.join(words)}</p></html>", "utf-8")
+    from indexer.crawl import LocalCrawler
+    from indexer.enrich import enrich
+    from indexer.extract import extract
+    from indexer.segment import segment
+    from indexer.write import write_documents
+
+    crawler = LocalCrawler(str(site))
+    docs = []
+    for page in crawler:
+        docs += segment(extract(page))
+    write_documents(tmp_path / "ix", enrich(docs), [], rebuild=True, procs=1)
+    write_documents(tmp_path / "ix2", enrich(docs), [], rebuild=True, procs=2)
+    for path in (tmp_path / "ix", tmp_path / "ix2"):
+        ix = SearchIndex(path, cache_size=0)
+        searcher = ix.searcher()
+        for q in ["tratados", "tratados incluyen", "tratados OR incluyen", '"tratados incluyen"']:
+            query = ix.parse(q)
+            every = sorted(((-h.score, h.docnum) for h in searcher.search(query, limit=None)))[:5]
+            top = [(-h.score, h.docnum) for h in exact_top(searcher, query, None, 5)]
+            assert top == every
+            body = ix.search(q, per_page=5)
+            assert [r["score"] for r in body["results"]] == [round(-s, 4) for s, _ in every]
+
+
 def test_api_tells_whether_the_answer_was_cached(site_index_dir):
     client = create_app({"INDEX_DIR": str(site_index_dir), "TESTING": True}).test_client()
     first = client.get("/api/search?q=remesas")
     second = client.get("/api/search?q=remesas")
     assert first.headers["X-Cache"] == "miss" and second.headers["X-Cache"] == "hit"
     assert first.get_json()["results"] == second.get_json()["results"]
+
+
+@pytest.mark.parametrize("q", QUERIES + ["desarrollo", "proyecto migrantes", "inclusion"])
+@pytest.mark.parametrize("allowed", [None, "es"])
+def test_leaf_scores_rank_as_whoosh(site_index, q, allowed):
+    query = site_index.parse(q)
+    searcher = site_index.searcher()
+    allow = None
+    if allowed:
+        allow = set(searcher.docs_for_query(site_index.parse(f"lang:{allowed}")))
+    mine = site_index._scores.top(searcher, searcher.reader().generation(), query, allow, 10)
+    if mine is None:
+        assert type(query).__name__ in ("Or", "Prefix", "Phrase") and q in ('"social inclusion"', "migra*")
+        return
+    theirs = [(hit.score, hit.docnum) for hit in exact_top(searcher, query, allow, 10)]
+    assert [d for _, d in mine] == [d for _, d in theirs]
+    assert [s for s, _ in mine] == pytest.approx([s for s, _ in theirs], rel=1e-9)
