@@ -13,6 +13,8 @@ import heapq
 import threading
 
 from whoosh import query as wq
+from whoosh import scoring
+from whoosh.codec.whoosh3 import W3LeafMatcher
 
 
 class MatchSets:
@@ -94,6 +96,8 @@ class LeafScores:
         self._generation = None
         self._held = 0
         self._lock = threading.Lock()
+        self._length_cache: dict = {}
+        self._length_generation = None
 
     def _leaf(self, searcher, generation: int, q) -> dict:
         key = (q.fieldname, q.text, q.boost)
@@ -102,11 +106,13 @@ class LeafScores:
                 found = self._cache.pop(key)
                 self._cache[key] = found  # most recently used last
                 return found
-        scores = {}
-        m = q.matcher(searcher, searcher.context())
-        while m.is_active():
-            scores[m.id()] = m.score()
-            m.next()
+        scores = self._bulk(searcher, generation, q)
+        if scores is None:
+            scores = {}
+            m = q.matcher(searcher, searcher.context())
+            while m.is_active():
+                scores[m.id()] = m.score()
+                m.next()
         if self.budget and len(scores) <= self.budget // 4:
             with self._lock:
                 if self._generation is None or generation > self._generation:
@@ -118,6 +124,59 @@ class LeafScores:
                         oldest = next(iter(self._cache))
                         self._held -= len(self._cache.pop(oldest))
         return scores
+
+    def _bulk(self, searcher, generation: int, q) -> dict | None:
+        """Score a Term's postings a block at a time: Whoosh's BM25F formula (``scoring.bm25``)
+        with its scorer's idf, average length, B and K1, and each document's length read from
+        a per-segment list instead of through the reader for every posting. None when the
+        weighting or the postings are not the plain BM25F / W3 kind (the caller's loop then
+        asks Whoosh's matcher for each score)."""
+        weighting = searcher.weighting
+        if type(weighting) is not scoring.BM25F or q.fieldname not in searcher.schema:
+            return None
+        field = searcher.schema[q.fieldname]
+        try:
+            btext = field.to_bytes(q.text)
+        except ValueError:
+            return None
+        scores: dict = {}
+        bm25, boost = scoring.bm25, q.boost
+        for sub, offset in searcher.leaf_searchers():
+            reader = sub.reader()
+            if (q.fieldname, btext) not in reader:
+                continue
+            m = reader.postings(q.fieldname, btext)
+            if type(m) is not W3LeafMatcher:
+                return None  # deletions or another codec: Whoosh's own loop
+            scorer = weighting.scorer(sub, q.fieldname, btext)
+            if type(scorer) is not scoring.BM25FScorer:
+                return None  # an unscored field (WeightScorer)
+            idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
+            lengths = self._lengths(reader, q.fieldname, generation)
+            while m.is_active():
+                if m._ids is None:
+                    m._read_ids()
+                if m._weights is None:
+                    m._read_weights()
+                for d, w in zip(m._ids, m._weights, strict=True):
+                    score = bm25(idf, w, lengths[d], avgfl, b, k1)
+                    scores[d + offset] = score * boost if boost != 1.0 else score
+                m._next_block()
+        return scores
+
+    def _lengths(self, reader, fieldname: str, generation: int) -> list[int]:
+        """Return the segment's field length of every document (as BM25F reads them)."""
+        key = (reader.segment().segment_id(), fieldname)
+        with self._lock:
+            if generation != self._length_generation:
+                self._length_cache, self._length_generation = {}, generation
+            found = self._length_cache.get(key)
+        if found is None:
+            found = [reader.doc_field_length(d, fieldname, 1) or 1 for d in range(reader.doc_count_all())]
+            with self._lock:
+                if generation == self._length_generation:
+                    self._length_cache[key] = found
+        return found
 
     def scores(self, searcher, generation: int, q) -> dict | None:
         """Return docnum -> score for every match of q, or None if q has a part not handled here."""
