@@ -45,30 +45,34 @@ def _tokens(chain, text: str, words: frozenset, fragmenter) -> list[_Token]:
     tokens, each at least one character long). The fragmenter then builds the same fragments
     from far fewer tokens; the tests compare them with Whoosh's.
     """
-    token_text = chain.token_text
-    raw = [(m.group(0), m.start(), m.end()) for m in chain.expression.finditer(text)]
-    marked = [token_text(t) for t, _, _ in raw]
+    token_text, known = chain.token_text, chain.texts
+    words_in = chain.expression.findall(text)
+    marked = [known.get(t) or token_text(t) for t in words_in]
     hits = [i for i, (term, _) in enumerate(marked) if term in words]
     if not hits:
         return []
-    keep = None
+    ranges = [(0, len(words_in))]
     surround = getattr(fragmenter, "surround", None)
     if type(fragmenter) is ContextFragmenter and surround is not None:
         before, after = surround + 2, 2 * surround + 2
-        keep = []
+        ranges = []
         for i in hits:
-            lo, hi = max(0, i - before), min(len(raw), i + after + 1)
-            if keep and lo <= keep[-1][1]:
-                keep[-1] = (keep[-1][0], max(keep[-1][1], hi))
+            lo, hi = max(0, i - before), min(len(words_in), i + after + 1)
+            if ranges and lo <= ranges[-1][1]:
+                ranges[-1] = (ranges[-1][0], max(ranges[-1][1], hi))
             else:
-                keep.append((lo, hi))
-    ranges = keep or [(0, len(raw))]
+                ranges.append((lo, hi))
     tokens = []
+    spans = chain.expression.finditer(text)
+    at = 0  # index of the next match object spans will give
     for lo, hi in ranges:
+        for _ in range(lo - at):
+            next(spans)
         for i in range(lo, hi):
+            start, end = next(spans).span()
             term, stopped = marked[i]
-            _, start, end = raw[i]
             tokens.append(_Token(term, start, end, term in words, i, stopped))
+        at = hi
     return tokens
 
 

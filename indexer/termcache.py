@@ -62,6 +62,11 @@ class CompiledChain:
         """The memo of ``term`` (for hot loops that look tokens up themselves)."""
         return self._terms
 
+    @property
+    def texts(self) -> dict:
+        """The memo of ``token_text``."""
+        return self._texts
+
     def token_text(self, token: str) -> tuple[str, bool]:
         """Return (text, stopped) as the chain leaves a raw token with ``removestops=False``."""
         cache = self._texts
