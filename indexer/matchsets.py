@@ -14,7 +14,7 @@ import threading
 
 from whoosh import query as wq
 from whoosh import scoring
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield, byte_to_length
 
 
 class MatchSets:
@@ -172,7 +172,7 @@ class LeafScores:
                 self._length_cache, self._length_generation = {}, generation
             found = self._length_cache.get(key)
         if found is None:
-            found = [reader.doc_field_length(d, fieldname, 1) or 1 for d in range(reader.doc_count_all())]
+            found = _field_lengths(reader, fieldname)
             with self._lock:
                 if generation == self._length_generation:
                     self._length_cache[key] = found
@@ -236,6 +236,21 @@ def top_scored(scores: dict, allowed, limit: int) -> list[tuple[float, int]]:
     items = scores.items() if allowed is None else ((d, s) for d, s in scores.items() if d in allowed)
     best = heapq.nsmallest(limit, items, key=lambda ds: (-ds[1], ds[0]))
     return [(s, d) for d, s in best]
+
+
+def _field_lengths(reader, fieldname: str) -> list[int]:
+    """Return every document's length in fieldname for one segment reader, as BM25F reads it:
+    the lengths column read in one piece (one byte per document), else document by document."""
+    count = reader.doc_count_all()
+    try:
+        column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        raw = column._dbfile.get(column._basepos, column._count) if column is not None else b""
+        if column is not None and (column._fixedlen != 1 or len(raw) != column._count):
+            raise ValueError("unexpected lengths column")
+    except (AttributeError, ValueError):
+        return [reader.doc_field_length(d, fieldname, 1) or 1 for d in range(count)]
+    lengths = [byte_to_length(b) or 1 for b in raw]
+    return lengths + [1] * (count - len(lengths))
 
 
 def _boosted(scores: dict, boost: float) -> dict:

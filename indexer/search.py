@@ -100,6 +100,16 @@ class SearchIndex:
         self._local.searcher = s
         return s
 
+    def warm(self) -> None:
+        """Load what the first searches would: facet value sets and per-segment field lengths."""
+        searcher = self.searcher()
+        for field in FACET_FIELDS.values():
+            self._facet_sets(searcher, field)
+        generation = searcher.reader().generation()
+        for sub, _ in searcher.leaf_searchers():
+            for field in self._chains:
+                self._scores._lengths(sub.reader(), field, generation)
+
     def last_search_cached(self) -> bool:
         """Tell whether this thread's last search was answered from the cache."""
         return getattr(self._local, "cached", False)
@@ -298,7 +308,7 @@ class SearchIndex:
         versions = self._translation_cache.get(generation, fields["group"])
         if versions is None:
             versions = []
-            for docnum in sorted(self._facet_sets(searcher, "group").get(fields["group"], ())):
+            for docnum in sorted(searcher.docs_for_query(Term("group", fields["group"]))):
                 other = searcher.stored_fields(docnum)
                 versions.append({"id": other["id"], "lang": other["lang"], "url": other["url"],
                                  "title": other["title"]})

@@ -196,3 +196,13 @@ def test_leaf_scores_rank_as_whoosh(site_index, q, allowed):
     theirs = [(hit.score, hit.docnum) for hit in exact_top(searcher, query, allow, 10)]
     assert [d for _, d in mine] == [d for _, d in theirs]
     assert [s for s, _ in mine] == pytest.approx([s for s, _ in theirs], rel=1e-9)
+
+
+def test_field_lengths_read_in_one_piece_equal_whoosh(site_index):
+    from indexer.matchsets import _field_lengths
+
+    reader = site_index.searcher().reader()
+    for field in ("content_es", "title_any", "content_any"):
+        expected = [reader.doc_field_length(d, field, 1) or 1 for d in range(reader.doc_count_all())]
+        assert _field_lengths(reader, field) == expected
+    site_index.warm()  # loads the same lengths and the facet sets without error

@@ -36,6 +36,7 @@ class Server(BaseApplication):
             "errorlog": "-",
             "loglevel": "warning",
             "proc_name": "m4d-search",
+            "post_worker_init": self._warm,
         }
         super().__init__()
 
@@ -45,6 +46,17 @@ class Server(BaseApplication):
 
     def load(self):
         return self.application
+
+    def _warm(self, worker) -> None:
+        """Open the index and load its facet sets before the worker takes requests."""
+        from .handle import get_index
+
+        app = self.application
+        with app.app_context():
+            try:
+                get_index().warm()
+            except Exception:  # noqa: BLE001 - a worker that cannot warm up still serves (and reports) errors
+                app.logger.exception("could not warm up the index")
 
 
 def serve(app, host: str, port: int, workers: int, threads: int = 1) -> None:
