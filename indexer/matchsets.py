@@ -12,8 +12,8 @@ from __future__ import annotations
 import heapq
 import threading
 
+from whoosh import collectors, scoring
 from whoosh import query as wq
-from whoosh import scoring
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield, byte_to_length
 
 
@@ -236,6 +236,21 @@ def top_scored(scores: dict, allowed, limit: int) -> list[tuple[float, int]]:
     items = scores.items() if allowed is None else ((d, s) for d, s in scores.items() if d in allowed)
     best = heapq.nsmallest(limit, items, key=lambda ds: (-ds[1], ds[0]))
     return [(s, d) for d, s in best]
+
+
+def exact_top(searcher, q, allow, limit: int):
+    """Return the top ``limit`` hits of q among allow (None: all), scoring every match.
+
+    Whoosh's default top-N collector replaces matchers on the fly (``replace``) using block
+    quality estimates, which skips better documents in later segments; without replacement
+    and quality skipping it is exact. Slicing the Results (not ``list()``, which asks ``len``)
+    also avoids counting every match a second time.
+    """
+    collector = collectors.TopCollector(limit=limit, usequality=False, replace=0)
+    if allow is not None:
+        collector = collectors.FilterCollector(collector, allow=allow)
+    searcher.search_with_collector(q, collector)
+    return collector.results()[:limit]
 
 
 def _field_lengths(reader, fieldname: str) -> list[int]:

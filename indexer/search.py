@@ -14,7 +14,7 @@ import threading
 import time
 from pathlib import Path
 
-from whoosh import collectors, highlight, index, scoring
+from whoosh import highlight, index, scoring
 from whoosh.qparser import AndGroup, MultifieldParser
 from whoosh.query import Every, NullQuery, Term
 from whoosh.searching import Hit, Results
@@ -22,7 +22,7 @@ from whoosh.searching import Hit, Results
 from . import snippets, vocab
 from .analyze import normalize
 from .cache import VersionedCache, configured_size
-from .matchsets import LeafScores, MatchSets, top_scored
+from .matchsets import LeafScores, MatchSets, exact_top, top_scored
 from .schema import FACET_FIELDS, text_fields
 from .termcache import compile_chain
 
@@ -357,21 +357,6 @@ class SearchIndex:
 
     def doc_count(self) -> int:
         return self.searcher().doc_count()
-
-
-def exact_top(searcher, q, allow, limit: int):
-    """Return the top ``limit`` hits of q among allow (None: all), scoring every match.
-
-    Whoosh's default top-N collector replaces matchers on the fly (``replace``) using block
-    quality estimates, which skips better documents in later segments; without replacement
-    and quality skipping it is exact. Slicing the Results (not ``list()``, which asks ``len``)
-    also avoids counting every match a second time.
-    """
-    collector = collectors.TopCollector(limit=limit, usequality=False, replace=0)
-    if allow is not None:
-        collector = collectors.FilterCollector(collector, allow=allow)
-    searcher.search_with_collector(q, collector)
-    return collector.results()[:limit]
 
 
 def facet_label(facet: str, value: str, ui: str = "en") -> str:
