@@ -1,9 +1,10 @@
 """Benchmark the web app over HTTP: the search page against the JSON API it renders.
 
-Builds an index of the bundled corpus in a temporary folder, serves it with waitress on
-127.0.0.1 (as `m4d-search serve` does), and times each route over one keep-alive
-connection. Prints the median and 90th percentile per route and the page/API ratio, i.e.
-what rendering HTML (templates, translations, links) costs on top of the search itself.
+Builds an index of the bundled corpus in a temporary folder, serves it with `m4d-search
+serve` (gunicorn, one worker, answer cache off so every request searches) on 127.0.0.1, and
+times each route over one client connection (reopened per request: sync workers close it).
+Prints the median and 90th percentile per route and the page/API ratio, i.e. what rendering
+HTML (templates, translations, links) costs on top of the search itself.
 
     .venv/bin/python benchmarks/bench_web.py [--requests 200]
 """
@@ -11,20 +12,19 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import os
+import re
 import statistics
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
-
-import waitress
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from indexer.pipeline import run_crawl  # noqa: E402
-from webapp import create_app  # noqa: E402
 
 ROUTES = [
     ("api", "/api/search?q=migration"),
@@ -54,10 +54,20 @@ def main() -> None:
     opts = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         run_crawl([str(ROOT / "corpus" / "site")], Path(tmp))
-        server = waitress.create_server(create_app({"INDEX_DIR": tmp}), host="127.0.0.1", port=0, threads=4)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        conn = http.client.HTTPConnection("127.0.0.1", server.effective_port, timeout=30)
+        exe = Path(sys.executable).parent / "m4d-search"
+        server = subprocess.Popen([str(exe), "serve", "--port", "0", "--workers", "1", "--index", tmp],
+                                  stderr=subprocess.PIPE, text=True, env=dict(os.environ, M4D_CACHE_SIZE="0"))
+        port = int(re.search(r"http://127\.0\.0\.1:(\d+)/", server.stderr.readline()).group(1))
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        deadline = time.monotonic() + 30
+        while True:  # until the worker answers
+            try:
+                timed(conn, "/healthz")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
         medians = {}
         try:
             print(f"{'route':<22} {'median ms':>10} {'p90 ms':>8}")
@@ -70,7 +80,8 @@ def main() -> None:
                 print(f"{name:<22} {medians[name]:>10.2f} {p90:>8.2f}", flush=True)
         finally:
             conn.close()
-            server.close()
+            server.terminate()
+            server.wait(timeout=30)
         ratios = ", ".join(f"{page} {medians[page] / medians[api]:.2f}×"
                            for api, page in (("api", "page"), ("api, es+fr filter", "page, es+fr filter"),
                                              ("api, browse", "page, browse")))

@@ -1,6 +1,6 @@
 """Soak test: the production server under steady load while crawls rewrite its index.
 
-Runs ``m4d-search serve`` (waitress) on 127.0.0.1 over a scale corpus, drives it with wrk
+Runs ``m4d-search serve`` (gunicorn, one worker per core) on 127.0.0.1 over a scale corpus, drives it with wrk
 (Debian: ``apt-get install -y wrk``) for a fixed time and concurrency over a rotating set of
 searches, browses, filters, pages and suggestions, while ``m4d-search crawl`` rewrites the
 index in a loop (alternately updating every document in place and ``--rebuild``). Reports
@@ -87,13 +87,34 @@ def paths() -> list[str]:
 
 
 def rss_mb(pid: int, kind: str = "VmRSS") -> float:
-    """Return a process's resident memory in MB: all of it (VmRSS), its heap (RssAnon) or the
-    pages of mapped files (RssFile: Whoosh maps the index files)."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(kind + ":"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+    """Return the resident memory in MB of a process and its children (gunicorn's arbiter and
+    its workers): all of it (VmRSS), the heap (RssAnon) or the pages of mapped files (RssFile:
+    Whoosh maps the index files)."""
+    total = 0.0
+    for one in process_tree(pid):
+        try:
+            with open(f"/proc/{one}/status") as f:
+                for line in f:
+                    if line.startswith(kind + ":"):
+                        total += int(line.split()[1]) / 1024
+        except OSError:  # a worker that just ended
+            continue
+    return total
+
+
+def process_tree(pid: int) -> list[int]:
+    """Return pid and its descendants (from /proc's children lists)."""
+    out, todo = [], [pid]
+    while todo:
+        one = todo.pop()
+        out.append(one)
+        try:
+            for task in os.listdir(f"/proc/{one}/task"):
+                with open(f"/proc/{one}/task/{task}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+        except OSError:
+            continue
+    return out
 
 
 def free_port() -> int:
@@ -135,7 +156,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=int, default=60, help="how long wrk drives the server")
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--server-threads", type=int, default=8, help="waitress worker threads")
+    parser.add_argument("--server-threads", type=int, default=1, help="threads per server worker (1: sync workers)")
     parser.add_argument("--corpus", type=Path, help="a folder to crawl (default: 200 pages from make_corpus.py)")
     parser.add_argument("--docs", type=int, default=200, help="pages to generate when --corpus is not given")
     parser.add_argument("--max-growth-mb", type=float, default=64, help="allowed heap (RssAnon) growth")

@@ -57,7 +57,11 @@ def cli(verbose: bool):
 @click.option("--rebuild", is_flag=True, help="Start the index (and the crawl state) over instead of updating it.")
 @click.option("--report", type=click.Path(dir_okay=False, writable=True),
               help="Write the crawl report (per-URL outcome, skips, errors, unknown labels) as JSON to this file.")
-def crawl(sources, index_dir, allow_domain, max_pages, max_depth, delay, contact, rebuild, report):
+@click.option("--procs", type=click.IntRange(min=1), help="Index writer processes (default: one per core "
+              "for 2,000 documents or more, else one).")
+@click.option("--naive", is_flag=True, help="Write with Whoosh's plain writer, pure-Python stemmers and no "
+              "stem cache, in one process (the indexing benchmark's baseline).")
+def crawl(sources, index_dir, allow_domain, max_pages, max_depth, delay, contact, rebuild, report, procs, naive):
     """Crawl SOURCES (folders, files, file:// URLs, http(s):// sites) into the index."""
     from whoosh.index import LockError
 
@@ -70,7 +74,7 @@ def crawl(sources, index_dir, allow_domain, max_pages, max_depth, delay, contact
     try:
         summary = run_crawl(list(sources), index_dir, rebuild=rebuild, max_pages=max_pages,
                             max_depth=max_depth, allow_domains=allow_domain, settings=settings,
-                            progress=stderr_progress)
+                            progress=stderr_progress, procs=procs, naive=naive)
     except SourceError as exc:
         _fail(str(exc), 2)
     except (CrawlLocked, LockError) as exc:

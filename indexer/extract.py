@@ -1,11 +1,16 @@
-"""Extract: a fetched Page (HTML or plain text) → ParsedPage of blocks, links and metadata."""
+"""Extract: a fetched Page (HTML or plain text) → ParsedPage of blocks, links and metadata.
+
+HTML is parsed once with lxml (libxml2's lenient HTML parser, the one BeautifulSoup's "lxml"
+builder uses) and walked directly; the bytes are decoded first (``decode``).
+"""
 from __future__ import annotations
 
 import re
 from itertools import islice
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+import lxml.html
+from lxml import etree
 
 from . import limits
 from .analyze import normalize
@@ -51,51 +56,97 @@ def extract(page: Page) -> ParsedPage:
 # HTML
 
 
-def extract_html(page: Page) -> ParsedPage:
-    """Parse HTML with BeautifulSoup (lxml) into blocks, links and metadata."""
-    markup, limited = limits.cap_markup(decode(page.body, page.encoding, is_html=True))
-    soup = BeautifulSoup(markup, "lxml")
-    root = soup.find("html") or soup
-    base = page.url
-    base_tag = soup.find("base", href=True)
-    if base_tag is not None:
-        base = urljoin(page.url, base_tag["href"])
+def parse_html(markup: str):
+    """Return the lxml document (``<html>`` root) of markup; None when it holds nothing."""
+    parser = _PARSER
+    try:
+        root = lxml.html.document_fromstring(markup, parser=parser)
+    except ValueError:  # a str with an XML encoding declaration: hand lxml the bytes
+        parser = _UTF8_PARSER
+        try:
+            root = lxml.html.document_fromstring(markup.encode("utf-8"), parser=parser)
+        except (ValueError, etree.ParserError):
+            return None
+    except etree.ParserError:  # "Document is empty"
+        return None
+    if any(e.type == _TOO_DEEP for e in parser.error_log):
+        return _parse_deep(markup) or root
+    return root
 
-    url = page.url
-    canonical = soup.find("link", rel="canonical", href=True)
-    if canonical is not None:
-        url = _absolute(base, canonical["href"]) or page.url
 
-    robots_tags = soup.find_all("meta", attrs={"name": re.compile("^robots$", re.I)})
-    robots = " ".join(m.get("content", "") for m in robots_tags).lower()
-    alternates = {}
-    for link in soup.find_all("link", rel="alternate", hreflang=True, href=True):
-        target = _absolute(base, link["href"])
-        lang = primary_lang(link["hreflang"])
-        if target and lang:
-            alternates[lang] = target
-
-    links = []
-    for a in soup.find_all("a", href=True):
-        if "nofollow" in (a.get("rel") or []):
+def _parse_deep(markup: str):
+    """Parse a page nested deeper than libxml2 builds trees (2,048 levels, even with
+    ``huge_tree``): its parser still reads it all when it hands the events to a Python tree
+    builder, as BeautifulSoup does, only slower."""
+    for data, encoding in ((markup, None), (markup.encode("utf-8"), "utf-8")):
+        parser = etree.HTMLParser(target=etree.TreeBuilder(), huge_tree=True, encoding=encoding)
+        try:
+            parser.feed(data)
+            return parser.close()
+        except (ValueError, etree.LxmlError):
             continue
-        target = _absolute(base, a["href"])
-        if target:
-            links.append(target)
-            if len(links) > limits.MAX_LINKS:
-                break
-    links = limits.cap_links(links, limited)
+    return None
 
-    title_tag = soup.find("title")
-    title = clean(title_tag.get_text()) if title_tag else ""
-    body = soup.find("body") or root
-    blocks = limits.cap_blocks(_walk(body, base), limited)
+
+# huge_tree: no depth limit (libxml2 otherwise drops what lies past 256 levels).
+_PARSER = lxml.html.HTMLParser(huge_tree=True)
+_UTF8_PARSER = lxml.html.HTMLParser(encoding="utf-8", huge_tree=True)
+_TOO_DEEP = etree.ErrorTypes.ERR_RESOURCE_LIMIT  # libxml2's "Excessive depth in document"
+_META_TAGS = ("a", "link", "meta", "base", "title")
+#: Elements whose own text is not page text (scripts, styles, templates, ruby annotations).
+_NO_TEXT = frozenset("script style template rt rp".split())
+
+
+def extract_html(page: Page) -> ParsedPage:
+    """Parse HTML with lxml into blocks, links and metadata: one pass over the tags that
+    carry metadata, one walk over the body."""
+    markup, limited = limits.cap_markup(decode(page.body, page.encoding, is_html=True))
+    root = parse_html(markup)
+    if root is None:
+        return ParsedPage(url=page.url, title="", lang=None, blocks=[], source=page.source, limited=limited)
+    title = None
+    robots, alternates, hrefs = [], [], []
+    canonical = base_href = None
+    for el in root.iter(*_META_TAGS):
+        tag = el.tag
+        if tag == "a":
+            href = el.get("href")
+            if href is not None and "nofollow" not in (el.get("rel") or "").split() \
+                    and len(hrefs) <= limits.MAX_LINKS:
+                hrefs.append(href)
+        elif tag == "link":
+            href, rel = el.get("href"), (el.get("rel") or "").split()
+            if href is None:
+                continue
+            if canonical is None and "canonical" in rel:
+                canonical = href
+            if "alternate" in rel and el.get("hreflang") is not None:
+                alternates.append((el.get("hreflang"), href))
+        elif tag == "meta":
+            if (el.get("name") or "").strip().lower() == "robots":
+                robots.append(el.get("content") or "")
+        elif tag == "base":
+            if base_href is None and el.get("href") is not None:
+                base_href = el.get("href")
+        elif tag == "title" and title is None:
+            title = clean(_text(el))
+    base = urljoin(page.url, base_href) if base_href is not None else page.url
+    url = (_absolute(base, canonical) or page.url) if canonical is not None else page.url
+    robots_text = " ".join(robots).lower()
+    alternate_urls = {}
+    for hreflang, href in alternates:
+        target, lang = _absolute(base, href), primary_lang(hreflang)
+        if target and lang:
+            alternate_urls[lang] = target
+    links = limits.cap_links([t for t in (_absolute(base, h) for h in hrefs) if t], limited)
+    body = root.find("body")
+    blocks = limits.cap_blocks(_walk(body if body is not None else root, base), limited)
     if not title:
         title = next((b.text for b in blocks if b.level == 1), "")
     return ParsedPage(url=url, title=title, lang=primary_lang(root.get("lang") or root.get("xml:lang")),
-                      blocks=blocks, links=links, alternates=alternates, source=page.source,
-                      noindex="noindex" in robots or "none" in robots,
-                      nofollow="nofollow" in robots or "none" in robots, limited=limited)
+                      blocks=blocks, links=links, alternates=alternate_urls, source=page.source,
+                      noindex="noindex" in robots_text or "none" in robots_text,
+                      nofollow="nofollow" in robots_text or "none" in robots_text, limited=limited)
 
 
 def _absolute(base: str, href: str) -> str | None:
@@ -108,12 +159,41 @@ def _absolute(base: str, href: str) -> str | None:
     return target if scheme in FOLLOW_SCHEMES else None
 
 
-def _walk(root: Tag, base: str):
+def _nodes(el):
+    """Yield el's children in order: elements, and the text around them as str."""
+    if el.text is not None:
+        yield el.text
+    for child in el:
+        yield child
+        if child.tail is not None:
+            yield child.tail
+
+
+def _strings(el):
+    """Yield the text strings inside el in document order, without comments, scripts and
+    styles; iterative, so any depth of nesting is fine."""
+    stack = [_nodes(el)]
+    while stack:
+        node = next(stack[-1], None)
+        if node is None:
+            stack.pop()
+        elif isinstance(node, str):
+            yield node
+        elif isinstance(node.tag, str) and node.tag not in _NO_TEXT:
+            stack.append(_nodes(node))
+
+
+def _text(el) -> str:
+    """Return el's text with a space between its strings (words split at inline tags)."""
+    return " ".join(_strings(el))
+
+
+def _walk(root, base: str):
     """Yield blocks in reading order, iteratively and in linear time (pages may nest
     thousands deep): which elements hold a paragraph-level element, and each element's
     anchor and language, are worked out once, not searched for again at every level."""
     holders = _block_holders(root)
-    stack = [(iter(root.children), _context(root))]
+    stack = [(_nodes(root), _context(root))]
     loose: list[str] = []
     while stack:
         children, context = stack[-1]
@@ -125,13 +205,13 @@ def _walk(root: Tag, base: str):
             if block:
                 yield block
             continue
-        if isinstance(child, NavigableString):
-            if type(child) is NavigableString:
-                loose.append(str(child))
+        if isinstance(child, str):
+            loose.append(child)
             continue
-        if not isinstance(child, Tag) or child.name in SKIP:
-            continue
-        if child.name in LEAF_BLOCKS and id(child) not in holders:
+        name = child.tag
+        if not isinstance(name, str) or name in SKIP or name in _NO_TEXT:
+            continue  # comments, processing instructions, skipped elements (their tails stay)
+        if name in LEAF_BLOCKS and child not in holders:
             block = _loose_block(loose, context)
             loose = []
             if block:
@@ -139,75 +219,74 @@ def _walk(root: Tag, base: str):
             block = _element_block(child, base, _inner_context(context, child))
             if block:
                 yield block
-        elif child.name in _INLINE and id(child) not in holders:
-            loose.append(child.get_text(" "))
+        elif name in _INLINE and child not in holders:
+            loose.append(_text(child))
         else:
             block = _loose_block(loose, context)
             loose = []
             if block:
                 yield block
-            stack.append((iter(child.children), _inner_context(context, child)))
+            stack.append((_nodes(child), _inner_context(context, child)))
 
 
 _INLINE = frozenset("a abbr b bdi bdo br cite code data del dfn em i ins kbd mark q s samp small "
                     "span strong sub sup time u var wbr font".split())
 
 
-def _block_holders(root: Tag) -> set[int]:
-    """Return the ids of the elements under root that contain a LEAF_BLOCKS element.
+def _block_holders(root) -> set:
+    """Return the elements under root that contain a LEAF_BLOCKS element.
 
     Marking stops at the first ancestor already marked (its own ancestors are marked
-    too), so the whole pass is linear in the size of the tree.
+    too), so the whole pass is linear in the size of the tree. (The set holds lxml's
+    element proxies, which keeps each one the same object while the walk runs.)
     """
-    holders: set[int] = set()
-    for node in root.descendants:
-        if isinstance(node, Tag) and node.name in LEAF_BLOCKS:
-            parent = node.parent
-            while parent is not None and id(parent) not in holders:
-                holders.add(id(parent))
-                if parent is root:
-                    break
-                parent = parent.parent
+    holders: set = set()
+    for node in root.iterdescendants(*LEAF_BLOCKS):
+        parent = node.getparent()
+        while parent is not None and parent not in holders:
+            holders.add(parent)
+            if parent is root:
+                break
+            parent = parent.getparent()
     return holders
 
 
-def _context(tag: Tag) -> tuple[str | None, str | None]:
+def _context(el) -> tuple[str | None, str | None]:
     """Return (anchor, lang): the nearest article/section id and lang attribute."""
     anchor = lang = None
-    node = tag
-    while isinstance(node, Tag):
-        if anchor is None and node.name in ("article", "section") and node.get("id"):
-            anchor = node["id"]
+    node = el
+    while node is not None:
+        if anchor is None and node.tag in ("article", "section") and node.get("id"):
+            anchor = node.get("id")
         if lang is None and node.get("lang"):
-            lang = primary_lang(node["lang"])
+            lang = primary_lang(node.get("lang"))
         if anchor is not None and lang is not None:
             break
-        node = node.parent
+        node = node.getparent()
     return anchor, lang
 
 
-def _inner_context(outer: tuple[str | None, str | None], tag: Tag) -> tuple[str | None, str | None]:
-    """Return the context of tag, given the context of its parent (as ``_context`` would)."""
+def _inner_context(outer: tuple[str | None, str | None], el) -> tuple[str | None, str | None]:
+    """Return the context of el, given the context of its parent (as ``_context`` would)."""
     anchor, lang = outer
-    if tag.name in ("article", "section") and tag.get("id"):
-        anchor = tag["id"]
-    own = primary_lang(tag["lang"]) if tag.get("lang") else None
+    if el.tag in ("article", "section") and el.get("id"):
+        anchor = el.get("id")
+    own = primary_lang(el.get("lang")) if el.get("lang") else None
     return anchor, own or lang
 
 
-def _element_block(tag: Tag, base: str, context: tuple[str | None, str | None]) -> Block | None:
-    text = clean(tag.get_text(" "))
+def _element_block(el, base: str, context: tuple[str | None, str | None]) -> Block | None:
+    text = clean(_text(el))
     if not text:
         return None
     anchor, lang = context
     href = None
-    anchors = (d for d in tag.descendants if isinstance(d, Tag) and d.name == "a" and d.has_attr("href"))
-    links = list(islice(anchors, 2))
-    if len(links) == 1 and clean(links[0].get_text(" ")) == text:
-        href = _absolute(base, links[0]["href"])
-    level = int(tag.name[1]) if re.fullmatch(r"h[1-6]", tag.name) else 0
+    links = list(islice((a for a in el.iterdescendants("a") if a.get("href") is not None), 2))
+    if len(links) == 1 and clean(_text(links[0])) == text:
+        href = _absolute(base, links[0].get("href"))
+    level = int(el.tag[1]) if re.fullmatch(r"h[1-6]", el.tag) else 0
     return Block(text=text, level=level, anchor=anchor, lang=lang, href=href,
-                 css=" ".join(tag.get("class") or []))
+                 css=" ".join((el.get("class") or "").split()))
 
 
 def _loose_block(parts: list[str], context: tuple[str | None, str | None]) -> Block | None:

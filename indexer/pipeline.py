@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .crawl import make_crawlers
+from .crawl import LocalCrawler, make_crawlers
 from .enrich import EnrichReport, enrich
 from .extract import ExtractError, extract
 from .limits import PageTimeout, cap_document, page_budget
@@ -71,7 +71,8 @@ def skip_category(reason: str) -> str:
 
 
 def run_crawl(sources: list[str], index_dir, *, rebuild: bool = False, max_pages: int | None = None,
-              max_depth: int | None = None, allow_domains=(), settings=None, progress=None) -> CrawlSummary:
+              max_depth: int | None = None, allow_domains=(), settings=None, progress=None, procs: int | None = None,
+              naive: bool = False) -> CrawlSummary:
     """Crawl sources into the index at index_dir and return the summary.
 
     One crawl at a time per index (CrawlLocked otherwise). Ctrl-C stops the crawl: what was
@@ -80,6 +81,7 @@ def run_crawl(sources: list[str], index_dir, *, rebuild: bool = False, max_pages
     :param settings: a ``fetch.CrawlSettings`` for web sources (delay, timeouts, …), or None.
     :param progress: called with (pages, documents, queued=, skipped=, errors=, unchanged=)
         after each fetch, or None.
+    :param procs, naive: how the index is written (``write.write_documents``).
     """
     started = time.monotonic()
     summary = CrawlSummary()
@@ -87,7 +89,7 @@ def run_crawl(sources: list[str], index_dir, *, rebuild: bool = False, max_pages
         crawlers = make_crawlers(sources, index_dir, max_pages=max_pages, max_depth=max_depth, rebuild=rebuild,
                                  allow_domains=allow_domains, settings=settings)
         try:
-            _run(crawlers, index_dir, summary, rebuild, progress)
+            _run(crawlers, index_dir, summary, rebuild, progress, procs=procs, naive=naive)
         finally:
             for crawler in crawlers:
                 crawler.close()
@@ -96,7 +98,8 @@ def run_crawl(sources: list[str], index_dir, *, rebuild: bool = False, max_pages
     return summary
 
 
-def _run(crawlers: list, index_dir, summary: CrawlSummary, rebuild: bool, progress) -> None:
+def _run(crawlers: list, index_dir, summary: CrawlSummary, rebuild: bool, progress, procs=None,
+         naive=False) -> None:
     docs, failed = [], set()
     for crawler in crawlers:
         if progress:
@@ -127,7 +130,7 @@ def _run(crawlers: list, index_dir, summary: CrawlSummary, rebuild: bool, progre
     keep = set(failed).union(*(c.keep for c in crawlers))
     gone = set().union(*(c.gone for c in crawlers))
     counts = write_documents(index_dir, docs, [s for c in complete for s in c.sources], keep=keep,
-                             rebuild=rebuild, remove=gone)
+                             rebuild=rebuild, remove=gone, procs=procs, naive=naive)
     for crawler in crawlers:
         crawler.finish(failed, complete=crawler in complete)
     summary.documents, summary.deleted = counts["added"], counts["deleted"]
@@ -159,6 +162,18 @@ def _process(crawler, page, docs: list, failed: set, summary: CrawlSummary) -> N
         log.exception("failed to process %s", page.url)
         summary.errors.append((page.url, f"{type(exc).__name__}: {exc}"))
         failed.add(page.url)
+
+
+def read_documents(source: str) -> list:
+    """Read a local source (a folder or a file) into enriched Documents without writing an
+    index: the same extraction, segmentation and enrichment as a crawl (benchmarks, tests)."""
+    crawler = LocalCrawler(source)
+    docs = []
+    for page in crawler:
+        parsed = extract(page)
+        crawler.add_links(page, parsed.links)
+        docs += segment(parsed)
+    return enrich(docs)
 
 
 def stderr_progress(pages: int, documents: int, queued: int = 0, skipped: int = 0, errors: int = 0,

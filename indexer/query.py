@@ -152,13 +152,18 @@ class Plan:
     relax: bool = False  # when no document matches ``required`` clauses, accept any one
     suggestion: str | None = None
 
-    def matches(self, searcher) -> set[int]:
-        """Return the docnums that match the plan."""
+    def matches(self, searcher, docs=None) -> set[int]:
+        """Return the docnums that match the plan.
+
+        :param docs: a function from a query to the set of docnums it matches (a cached one,
+            ``matchsets.MatchSets``); by default the postings are read here.
+        """
+        docs = docs or (lambda q: _docs(searcher, q))
         if not self.clauses:
-            return set(searcher.docs_for_query(self.query))
+            return set(docs(self.query))
         counts: Counter = Counter()
         for clause in self.clauses:
-            counts.update(_docs(searcher, clause.query))
+            counts.update(docs(clause.query))
         docs = {d for d, k in counts.items() if k >= self.required}
         return docs if docs or not self.relax else set(counts)
 

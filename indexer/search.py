@@ -19,13 +19,17 @@ from pathlib import Path
 from whoosh import highlight, index
 from whoosh.qparser import AndGroup, MultifieldParser
 from whoosh.query import Every, NullQuery, Term
+from whoosh.searching import Hit, Results
 
-from . import groups, vocab
+from . import groups, snippets, vocab
 from .analyze import normalize
+from .cache import VersionedCache, configured_size
+from .matchsets import LeafScores, MatchSets, exact_top, top_scored
 from .query import Plan, QueryBuilder, Vocabulary, has_syntax, is_question
 from .querylimits import QueryTooBroad, bound_query
 from .rank import Ranking
 from .schema import FACET_FIELDS, text_fields
+from .termcache import compile_chain
 
 MAX_QUERY_CHARS = 500
 MAX_PER_PAGE = 100
@@ -60,7 +64,11 @@ class _MarkFormatter(highlight.Formatter):
 class SearchIndex:
     """A read-only handle on one index folder, shared by the threads of a process."""
 
-    def __init__(self, index_dir: str | os.PathLike, ranking: Ranking | None = None):
+    def __init__(self, index_dir: str | os.PathLike, ranking: Ranking | None = None,
+                 cache_size: int | None = None):
+        """:param ranking: the ranking's weights (``rank.Ranking``; the measured defaults).
+        :param cache_size: answers kept for repeated searches (default ``$M4D_CACHE_SIZE`` or
+            1024; 0 turns every cache off). Caches empty themselves when the index changes."""
         self.path = Path(index_dir)
         if not index.exists_in(self.path):
             raise IndexMissing(f"no index in {self.path}; run `m4d-search crawl SOURCE` first")
@@ -77,6 +85,14 @@ class SearchIndex:
         # Per reader (so per index version): a reader's id() may be reused by a later
         # version's reader once it is freed, so the cache holds readers weakly, not ids.
         self._cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        # Bounded caches keyed by the index generation (``cache``): they start over when a
+        # crawl commits a new version.
+        size = configured_size(cache_size)
+        self.answers = VersionedCache(size)  # search() bodies by their arguments
+        self._sets = MatchSets(VersionedCache(size * 4))  # docnums per query leaf
+        self._scores = LeafScores(size * 1000)  # BM25F per term and document, up to this many postings
+        self._translation_cache = VersionedCache(size * 4)  # versions per translation group
+        self._chains = {f: compile_chain(self._schema[f].analyzer) for f in text_fields() if f in self._schema}
 
     # Searchers and per-version caches
 
@@ -96,6 +112,24 @@ class SearchIndex:
                     s = self._ix.searcher(weighting=self._ranking.weighting())
         self._local.searcher = s
         return s
+
+    def warm(self) -> None:
+        """Load what the first searches would: facet value sets and per-segment field lengths."""
+        searcher = self.searcher()
+        for field in FACET_FIELDS.values():
+            self._facet_sets(searcher, field)
+        generation = searcher.reader().generation()
+        for sub, _ in searcher.leaf_searchers():
+            for field in self._chains:
+                self._scores._lengths(sub.reader(), field, generation)
+
+    def last_search_cached(self) -> bool:
+        """Tell whether this thread's last search was answered from the cache."""
+        return getattr(self._local, "cached", False)
+
+    def cache_stats(self) -> dict:
+        """Return the answer cache's hits, misses, entries and hit rate (this process)."""
+        return self.answers.stats()
 
     def close(self) -> None:
         s = getattr(self._local, "searcher", None)
@@ -161,15 +195,29 @@ class SearchIndex:
             raise SearchError(f"per_page must be at most {MAX_PER_PAGE}")
         filters = self._check_filters(filters or {})
         searcher = self.searcher()
+        generation = searcher.reader().generation()
+        key = (q, tuple(sorted((f, tuple(sorted(v))) for f, v in filters.items() if v)), page, per_page,
+               collapse, ui)
+        cached = self.answers.get(generation, key)
+        self._local.cached = cached is not None
+        if cached is not None:
+            body = _copy_body(cached)
+            body["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
+            return body
         try:
             plan = self.parse(q, searcher)
         except QueryTooBroad as exc:
             raise SearchError(str(exc)) from None
         query = plan.query if plan else None
+        # Matches from cached per-leaf document sets (matchsets); the score of every match
+        # from cached per-term scores when the ranked query is made of parts LeafScores
+        # knows, else Whoosh scores the page.
+        leaf_docs = lambda sub: self._sets.docs(searcher, generation, sub)  # noqa: E731
         if plan is None:
-            matched = set(searcher.reader().all_doc_ids())
+            matched = leaf_docs(Every())
         else:
-            matched = plan.matches(searcher)
+            matched = plan.matches(searcher, leaf_docs)
+        scored = self._scores.scores(searcher, generation, query) if query is not None else None
 
         value_sets = {f: self._facet_sets(searcher, FACET_FIELDS[f]) for f in FACET_FIELDS}
         allowed = {f: _union(value_sets[f], vals) for f, vals in filters.items() if vals}
@@ -194,7 +242,7 @@ class SearchIndex:
                 for other, docs in allowed.items():
                     if other != "lang":
                         pool &= docs
-            hits = self._page(searcher, query, final, page, per_page, collapse, pool)
+            hits = self._page(searcher, query, final, page, per_page, collapse, pool, scored)
         facets = {}
         for f in FACET_FIELDS:
             base = reach if "lang" in allowed or f == "lang" else matched
@@ -202,13 +250,16 @@ class SearchIndex:
                 if other != f:
                     base = base & docs
             facets[f] = self._facet(f, value_sets[f], base, filters.get(f, []), ui)
-        return {
+        body = {
             "query": q, "total": total, "page": page, "per_page": per_page,
             "pages": max(1, -(-total // per_page)),
-            "took_ms": round((time.perf_counter() - started) * 1000, 2),
+            "took_ms": 0.0,
             "results": [self._result(searcher, query, hit) for hit in hits],
             "facets": facets, "suggestion": plan.suggestion if plan else None,
         }
+        self.answers.put(generation, key, _copy_body(body))
+        body["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        return body
 
     def _check_filters(self, filters: dict[str, list[str]]) -> dict[str, list[str]]:
         checks = {"lang": vocab.is_language, "country": vocab.is_country, "type": vocab.is_type,
@@ -228,15 +279,33 @@ class SearchIndex:
         return value in vocab.taxonomy()["themes"] or value in self._facet_sets(self.searcher(), "theme")
 
     def _page(self, searcher, query, final: set, page: int, per_page: int, collapse: bool,
-              pool: set | None = None):
-        """Return the page's hits; pool: direct matches whose versions are in final."""
+              pool: set | None = None, scored: dict | None = None):
+        """Return the page's hits; pool: direct matches whose versions are in final;
+        scored: docnum → score of every match, when known (else Whoosh scores)."""
         q = query if query is not None else Every()
         start, stop = (page - 1) * per_page, page * per_page
         if not collapse and pool is None:
-            return searcher.search(q, filter=final, limit=stop)[start:stop]
-        hits = searcher.search(q, filter=final | pool if pool else final, limit=None)
+            if scored is not None:
+                return self._scored_hits(searcher, q, scored, final, stop)[start:stop]
+            return exact_top(searcher, q, set(final), stop)[start:stop]  # Whoosh takes sets, not frozensets
+        allow = set(final | pool if pool else final)
+        if scored is not None:
+            hits = self._scored_hits(searcher, q, scored, allow, None)
+        else:
+            hits = searcher.search(q, filter=allow, limit=None)
         return groups.rank(hits, final, self._group_of(searcher), self._facet_sets(searcher, "group"),
                            stop, collapse=collapse, versions=pool is not None)[start:]
+
+    @staticmethod
+    def _scored_hits(searcher, q, scored: dict, allow: set, limit: int | None) -> list:
+        """Return Whoosh hits of the best ``limit`` (None: all) scored docnums in allow,
+        best first, ties to the lower docnum (Whoosh's order)."""
+        if limit is None:
+            top = sorted(((s, d) for d, s in scored.items() if d in allow), key=lambda sd: (-sd[0], sd[1]))
+        else:
+            top = top_scored(scored, allow, limit)
+        results = Results(searcher, q, top)
+        return [Hit(results, d, n, s) for n, (s, d) in enumerate(top)]
 
     def _group_of(self, searcher) -> dict[int, str]:
         """Return docnum → translation group (cached per index version)."""
@@ -282,7 +351,7 @@ class SearchIndex:
         elif query is not None:
             for field in (f"content_{fields['lang']}", "content_any"):
                 if field in self._schema:
-                    snippet = self._highlighter.highlight_hit(hit, field, text=text, top=2)
+                    snippet = snippets.highlight(self._highlighter, hit, field, text, self._chains.get(field), top=2)
                     if snippet:
                         return snippet
         cut = text[:240]
@@ -291,14 +360,17 @@ class SearchIndex:
         return html.escape(cut, quote=False)
 
     def _translations(self, searcher, fields: dict) -> list[dict]:
-        docs = self._facet_sets(searcher, "group").get(fields["group"], ())
-        out = []
-        for docnum in sorted(docs):
-            other = searcher.stored_fields(docnum)
-            if other["id"] != fields["id"]:
-                out.append({"id": other["id"], "lang": other["lang"], "url": other["url"],
-                            "title": other["title"]})
-        return sorted(out, key=lambda t: t["lang"])
+        generation = searcher.reader().generation()
+        versions = self._translation_cache.get(generation, fields["group"])
+        if versions is None:
+            versions = []
+            for docnum in sorted(searcher.docs_for_query(Term("group", fields["group"]))):
+                other = searcher.stored_fields(docnum)
+                versions.append({"id": other["id"], "lang": other["lang"], "url": other["url"],
+                                 "title": other["title"]})
+            versions.sort(key=lambda t: t["lang"])
+            self._translation_cache.put(generation, fields["group"], versions)
+        return [dict(t) for t in versions if t["id"] != fields["id"]]
 
     # Suggestions and statistics
 
@@ -352,6 +424,15 @@ def facet_label(facet: str, value: str, ui: str = "en") -> str:
     if facet == "theme":
         return vocab.theme_label(value, ui)
     return vocab.type_label(value, ui)
+
+
+def _copy_body(body: dict) -> dict:
+    """Copy a search body deeply enough that callers may change it without touching a cached one."""
+    out = dict(body)
+    out["results"] = [dict(r, country=list(r["country"]), themes=list(r["themes"]), keywords=list(r["keywords"]),
+                           translations=[dict(t) for t in r["translations"]]) for r in body["results"]]
+    out["facets"] = {f: [dict(item) for item in items] for f, items in body["facets"].items()}
+    return out
 
 
 def _union(sets: dict[str, frozenset], values: list[str]) -> set:

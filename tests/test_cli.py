@@ -132,7 +132,7 @@ def test_serve_answers_over_http(cli_index):
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
                     assert json.loads(r.read()) == {"status": "ok", "documents": 13}
-                    assert r.headers["Server"] == "m4d-search"  # waitress, not the dev server
+                    assert r.headers["Server"] == "gunicorn"  # the production server, not the dev server
                     break
             except OSError:
                 if time.monotonic() > deadline or proc.poll() is not None:

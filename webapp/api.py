@@ -13,8 +13,11 @@ bp = Blueprint("api", __name__)
 
 @bp.get("/api/search")
 def search():
-    """Answer a search as the DESIGN.md body."""
-    return jsonify(get_index().search(**search_args()))
+    """Answer a search as the DESIGN.md body (``X-Cache: hit|miss`` tells whether it was cached)."""
+    ix = get_index()
+    response = jsonify(ix.search(**search_args()))
+    response.headers["X-Cache"] = "hit" if ix.last_search_cached() else "miss"
+    return response
 
 
 @bp.get("/api/suggest")

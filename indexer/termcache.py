@@ -1,0 +1,124 @@
+"""Analyzer chains compiled into cached ``token -> term`` functions (index and highlight time).
+
+Whoosh runs one mutable token through a chain of generators for every word of every field.
+A chain made only of parts whose behaviour is known here (``RegexTokenizer`` without gaps,
+``LowercaseFilter``, ``SubstitutionFilter``, at most one ``StopFilter``,
+``analyze.SnowballFilter``, ``CharsetFilter`` and its subclasses) does per raw token exactly
+what its steps do, so its result can be computed once per distinct token and memoized: word
+frequencies are Zipfian, so nearly every
+token is a dict hit (this is also the stem cache). A chain with any other part compiles to
+None, and callers use Whoosh's own path: a changed analyzer is never applied wrongly, only
+slower. ``tests/test_write.py`` and ``tests/test_search_cache.py`` hold both paths equal.
+"""
+from __future__ import annotations
+
+from whoosh.analysis import (
+    CharsetFilter,
+    CompositeAnalyzer,
+    LowercaseFilter,
+    RegexTokenizer,
+    StopFilter,
+    SubstitutionFilter,
+)
+
+from .analyze import SnowballFilter
+
+#: Memoized tokens per chain before its cache starts over (bounds memory on huge crawls).
+CACHE_SIZE = 400_000
+
+
+class CompiledChain:
+    """One analyzer chain as cached per-token functions."""
+
+    def __init__(self, expression, steps: list[tuple[str, object]], renumber: bool):
+        self.expression = expression
+        self.pattern = expression.pattern
+        self.renumber = renumber  # StopFilter(renumber=True): positions skip stopped tokens
+        self._steps = steps
+        self._terms: dict[str, str | None] = {}
+        self._texts: dict[str, tuple[str, bool]] = {}
+
+    def _run(self, token: str, stopped_path: bool):
+        stopped = False
+        for kind, arg in self._steps:
+            if kind == "stop":
+                stoplist, minsize, maxsize = arg
+                if len(token) < minsize or (maxsize is not None and len(token) > maxsize) or token in stoplist:
+                    if not stopped_path:
+                        return None, True
+                    stopped = True
+            elif kind == "stem":
+                if not stopped:  # SnowballFilter leaves stopped tokens alone
+                    token = arg(token)
+            else:
+                token = arg(token)
+        return token, stopped
+
+    def term(self, token: str) -> str | None:
+        """Return the indexed term of a raw token, or None when the chain stops it."""
+        cache = self._terms
+        try:
+            return cache[token]
+        except KeyError:
+            if len(cache) >= CACHE_SIZE:
+                cache.clear()
+            term = cache[token] = self._run(token, False)[0]
+            return term
+
+    @property
+    def terms(self) -> dict:
+        """The memo of ``term`` (for hot loops that look tokens up themselves)."""
+        return self._terms
+
+    @property
+    def texts(self) -> dict:
+        """The memo of ``token_text``."""
+        return self._texts
+
+    def token_text(self, token: str) -> tuple[str, bool]:
+        """Return (text, stopped) as the chain leaves a raw token with ``removestops=False``."""
+        cache = self._texts
+        try:
+            return cache[token]
+        except KeyError:
+            if len(cache) >= CACHE_SIZE:
+                cache.clear()
+            result = cache[token] = self._run(token, True)
+            return result
+
+
+def compile_chain(analyzer, no_morph: bool = False) -> CompiledChain | None:
+    """Return the chain as a CompiledChain, or None if it has a part not known here.
+
+    :param no_morph: leave out the morphological steps (stemming, folding), as Whoosh does
+        for a field's spelling words (``analyzer(value, no_morph=True)``).
+    """
+    items = analyzer.items if isinstance(analyzer, CompositeAnalyzer) else [analyzer]
+    tokenizer, filters = items[0], items[1:]
+    if type(tokenizer) is not RegexTokenizer or tokenizer.gaps:
+        return None
+    steps: list[tuple[str, object]] = []
+    renumber, stops = False, 0
+    for f in filters:
+        kind = type(f)
+        if no_morph and getattr(f, "is_morph", False):
+            continue
+        if kind is LowercaseFilter:
+            steps.append(("map", str.lower))
+        elif kind is StopFilter:
+            stops += 1
+            renumber = f.renumber
+            steps.append(("stop", (f.stops, f.min, f.max)))
+        elif kind is SnowballFilter:
+            steps.append(("stem", f.stemmer()))
+        elif isinstance(f, CharsetFilter) and kind.__call__ is CharsetFilter.__call__:
+            charmap = f.charmap
+            steps.append(("map", lambda text, charmap=charmap: text.translate(charmap)))
+        elif kind is SubstitutionFilter:
+            pattern, replacement = f.pattern, f.replacement
+            steps.append(("map", lambda text, p=pattern, r=replacement: p.sub(r, text)))
+        else:
+            return None
+    if stops > 1:
+        return None
+    return CompiledChain(tokenizer.expression, steps, renumber)

@@ -1,0 +1,210 @@
+"""The read path's machinery: the answer cache and its invalidation, match sets and
+snippets computed the cheap way but equal to Whoosh's, the X-Cache header."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from whoosh import scoring
+
+from indexer import snippets
+from indexer.cache import VersionedCache, configured_size
+from indexer.pipeline import run_crawl
+from indexer.search import SearchIndex, exact_top
+from webapp import create_app
+
+QUERIES = ["xenófobo", "migración", "inclusion sociale", '"social inclusion"', "migra*", "Ecuador NOT Loja",
+           "remesas OR remittances", "lang:fr", "desarrollo local", "the", "Sucumbios"]
+
+
+def test_lru_keeps_the_most_recent_entries_of_one_generation():
+    cache = VersionedCache(2)
+    cache.put(1, "a", 1)
+    cache.put(1, "b", 2)
+    assert cache.get(1, "a") == 1  # a is now the most recent
+    cache.put(1, "c", 3)
+    assert cache.get(1, "b") is None and cache.get(1, "a") == 1 and cache.get(1, "c") == 3
+    assert cache.get(2, "a") is None  # another generation never reads these
+    cache.put(0, "old", 0)  # computed from an older index: not kept
+    assert cache.get(0, "old") is None and cache.get(1, "a") == 1
+    cache.put(2, "new", 4)  # a newer index empties the cache
+    assert len(cache) == 1 and cache.get(1, "a") is None and cache.get(2, "new") == 4
+    assert cache.stats()["hits"] == 5
+
+
+def test_size_zero_caches_nothing(monkeypatch):
+    cache = VersionedCache(0)
+    cache.put(1, "a", 1)
+    assert cache.get(1, "a") is None and len(cache) == 0
+    monkeypatch.setenv("M4D_CACHE_SIZE", "7")
+    assert configured_size() == 7 and configured_size(3) == 3
+    monkeypatch.setenv("M4D_CACHE_SIZE", "many")
+    with pytest.raises(ValueError, match="M4D_CACHE_SIZE"):
+        configured_size()
+
+
+def test_repeated_search_is_answered_from_the_cache(site_index_dir):
+    ix = SearchIndex(site_index_dir, cache_size=16)
+    first = ix.search("xenófobo", {"lang": ["es"]})
+    assert not ix.last_search_cached()
+    first["results"][0]["title"] = "changed by the caller"
+    first["facets"]["lang"].clear()
+    again = ix.search("xenófobo", {"lang": ["es"]})
+    assert ix.last_search_cached()
+    fresh = SearchIndex(site_index_dir, cache_size=0).search("xenófobo", {"lang": ["es"]})
+    assert {k: v for k, v in again.items() if k != "took_ms"} == {k: v for k, v in fresh.items() if k != "took_ms"}
+    ix.search("xenófobo", {"lang": ["es"]}, page=2)
+    assert not ix.last_search_cached()  # another page is another answer
+
+
+def test_caches_off_never_hit(site_index_dir):
+    ix = SearchIndex(site_index_dir, cache_size=0)
+    ix.search("migración")
+    ix.search("migración")
+    assert not ix.last_search_cached() and ix.cache_stats()["hits"] == 0
+
+
+def test_a_crawl_invalidates_cached_answers(tmp_path, site_copy):
+    index_dir = tmp_path / "ix"
+    run_crawl([str(site_copy)], index_dir)
+    ix = SearchIndex(index_dir, cache_size=64)
+    before = ix.search("xenófobo")
+    assert before["total"] >= 1 and ix.search("xenófobo")["total"] == before["total"]
+    assert ix.last_search_cached()
+    removed = [h["id"] for h in before["results"] if h["lang"] == "es"][0]
+    (site_copy / removed.split("/site/", 1)[1]).unlink()
+    run_crawl([str(site_copy)], index_dir)
+    time.sleep(0.6)  # searchers look for a new index version at most twice a second
+    after = ix.search("xenófobo")
+    assert not ix.last_search_cached()
+    assert removed not in [h["id"] for h in after["results"]]
+    assert after["total"] == before["total"] - 1
+
+
+@pytest.mark.parametrize("q", QUERIES)
+def test_match_sets_equal_whoosh(site_index, q):
+    query = site_index.parse(q).query
+    searcher = site_index.searcher()
+    generation = searcher.reader().generation()
+    assert site_index._sets.docs(searcher, generation, query) == set(searcher.docs_for_query(query))
+
+
+def test_snippets_equal_whoosh_highlighter(site_index):
+    compared = sum(compare_snippets(site_index, q) for q in QUERIES)
+    assert compared >= 10, "too few non-empty snippets compared"
+
+
+def compare_snippets(site_index, q: str) -> int:
+    """Assert the cheap snippets equal Whoosh's for q's hits; return how many were non-empty."""
+    query = site_index.parse(q).query
+    with site_index._ix.searcher(weighting=scoring.BM25F()) as searcher:
+        results = searcher.search(query, limit=10)
+        compared = 0
+        for hit in results:
+            fields = hit.fields()
+            for field in (f"content_{fields['lang']}", "content_any"):
+                if field not in site_index._schema:
+                    continue
+                chain = site_index._chains[field]
+                assert chain is not None
+                expected = site_index._highlighter.highlight_hit(hit, field, text=fields["text"], top=2)
+                assert snippets.highlight(site_index._highlighter, hit, field, fields["text"], chain, top=2) \
+                    == expected
+                compared += bool(expected)
+    return compared
+
+
+def test_snippets_of_long_texts_equal_whoosh_highlighter(tmp_path):
+    """Matches far apart in a long text: the token windows must not change the fragments."""
+    import random
+
+    rng = random.Random(5)
+    words = ("el la de que y en los se del las un por con no una su para es al lo como más o pero sus "
+             "migración desarrollo local comunidad proyecto apoyo jóvenes mujeres , ; . « » – 1 2 a").split()
+    site = tmp_path / "site"
+    site.mkdir()
+    for n in range(3):
+        body = [rng.choice(words) for _ in range(2500)]
+        for at in rng.sample(range(2500), 6):
+            body[at] = rng.choice(["xenófobas", "racistas", "actitudes"])
+        (site / f"p{n}.html").write_text(f"<html lang='es'><title>Página {n}</title><p>{' '.join(body)}</p></html>",
+                                         "utf-8")
+    run_crawl([str(site)], tmp_path / "ix")
+    ix = SearchIndex(tmp_path / "ix", cache_size=0)
+    assert sum(compare_snippets(ix, q) for q in ["xenófobas", "racistas actitudes", "xenófobas OR racistas",
+                                                   "jóvenes xenófobas"]) >= 6
+
+
+def test_top_hits_are_exact_across_segments(tmp_path):
+    """Whoosh's default collector can skip the best documents of a later segment; ours cannot."""
+    import random
+
+    rng = random.Random(3)
+    site = tmp_path / "site"
+    site.mkdir()
+    filler = "la de que y en los se del las un por con una su para es al lo como pero sus desarrollo".split()
+    for n in range(40):
+        words = [rng.choice(filler) for _ in range(rng.randint(20, 400))]
+        for _ in range(rng.randint(1, 6)):
+            words[rng.randrange(len(words))] = rng.choice(["tratados", "incluyen"])
+        (tmp_path / "site" / f"p{n:02d}.html").write_text(
+            f"<html lang='es'><title>P {n}</title><p>{' '.join(words)}</p></html>", "utf-8")
+    from indexer.crawl import LocalCrawler
+    from indexer.enrich import enrich
+    from indexer.extract import extract
+    from indexer.segment import segment
+    from indexer.write import write_documents
+
+    crawler = LocalCrawler(str(site))
+    docs = []
+    for page in crawler:
+        docs += segment(extract(page))
+    write_documents(tmp_path / "ix", enrich(docs), [], rebuild=True, procs=1)
+    write_documents(tmp_path / "ix2", enrich(docs), [], rebuild=True, procs=2)
+    for path in (tmp_path / "ix", tmp_path / "ix2"):
+        ix = SearchIndex(path, cache_size=0)
+        searcher = ix.searcher()
+        for q in ["tratados", "tratados incluyen", "tratados OR incluyen", '"tratados incluyen"']:
+            plan = ix.parse(q)
+            query, matched = plan.query, plan.matches(searcher)
+            every = sorted(((-h.score, h.docnum) for h in searcher.search(query, limit=None)
+                            if h.docnum in matched))[:5]
+            top = [(-h.score, h.docnum) for h in exact_top(searcher, query, None, 5)]
+            assert top == every
+            body = ix.search(q, per_page=5)
+            assert [r["score"] for r in body["results"]] == [round(-s, 4) for s, _ in every]
+
+
+def test_api_tells_whether_the_answer_was_cached(site_index_dir):
+    client = create_app({"INDEX_DIR": str(site_index_dir), "TESTING": True}).test_client()
+    first = client.get("/api/search?q=remesas")
+    second = client.get("/api/search?q=remesas")
+    assert first.headers["X-Cache"] == "miss" and second.headers["X-Cache"] == "hit"
+    assert first.get_json()["results"] == second.get_json()["results"]
+
+
+@pytest.mark.parametrize("q", QUERIES + ["desarrollo", "proyecto migrantes", "inclusion"])
+@pytest.mark.parametrize("allowed", [None, "es"])
+def test_leaf_scores_rank_as_whoosh(site_index, q, allowed):
+    query = site_index.parse(q).query
+    searcher = site_index.searcher()
+    allow = None
+    if allowed:
+        allow = set(searcher.docs_for_query(site_index.parse(f"lang:{allowed}").query))
+    mine = site_index._scores.top(searcher, searcher.reader().generation(), query, allow, 10)
+    if mine is None:
+        assert q == "migra*"  # a part LeafScores leaves to Whoosh
+        return
+    theirs = [(hit.score, hit.docnum) for hit in exact_top(searcher, query, allow, 10)]
+    assert [d for _, d in mine] == [d for _, d in theirs]
+    assert [s for s, _ in mine] == pytest.approx([s for s, _ in theirs], rel=1e-9)
+
+
+def test_field_lengths_read_in_one_piece_equal_whoosh(site_index):
+    from indexer.matchsets import _field_lengths
+
+    reader = site_index.searcher().reader()
+    for field in ("content_es", "title_any", "content_any"):
+        expected = [reader.doc_field_length(d, field, 1) or 1 for d in range(reader.doc_count_all())]
+        assert _field_lengths(reader, field) == expected
+    site_index.warm()  # loads the same lengths and the facet sets without error

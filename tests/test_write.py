@@ -1,0 +1,133 @@
+"""The fast writer (compiled analysis, per-term pool, whole-block postings, worker
+processes) writes the same index as Whoosh's own writer; ``naive`` is that own writer."""
+from __future__ import annotations
+
+import random
+
+import pytest
+from whoosh import index
+
+from indexer import write
+from indexer.analyze import SnowballFilter
+from indexer.model import Document
+from indexer.pipeline import read_documents
+from indexer.postings import fast_fields
+from indexer.schema import build_schema, text_fields
+from indexer.termcache import compile_chain
+
+from .conftest import SITE
+
+
+def site_documents() -> list[Document]:
+    return read_documents(str(SITE))
+
+
+@pytest.fixture(scope="module")
+def many_docs() -> list[Document]:
+    """180 documents recombined from the bundled site's sentences: long posting lists
+    (several 128-posting blocks, compressed and not), stopwords, accents, repeats."""
+    rng = random.Random(7)
+    base = site_documents()
+    sentences = [s for d in base for s in d.text.split(". ") if s]
+    docs = []
+    for n in range(180):
+        model = base[n % len(base)]
+        text = ". ".join(rng.sample(sentences, rng.randint(1, 6)))
+        docs.append(Document(id=f"{model.id}?copy={n}", url=model.url, title=model.title, text=text,
+                             lang=model.lang, type=model.type, country=model.country, themes=model.themes,
+                             keywords=model.keywords, group=model.group, source="file:///copies"))
+    return docs
+
+
+def dump(index_dir) -> dict:
+    """Every term's statistics and postings, every document's stored fields and lengths."""
+    ix = index.open_dir(index_dir)
+    try:
+        with ix.reader() as r:
+            terms = {}
+            for field, term in r.all_terms():
+                info = r.term_info(field, term)
+                m = r.postings(field, term)
+                postings = []
+                while m.is_active():
+                    # A spelling field's postings only list its words; Whoosh gives them the
+                    # value of whichever posting its loop wrote last, which nothing reads.
+                    value = None if field.startswith("spell_") else m.value()
+                    postings.append((m.id(), m.weight(), value))
+                    m.next()
+                terms[field, term] = (info.weight(), info.doc_frequency(), info.min_length(),
+                                      info.max_length(), info.max_weight(), info.min_id(), info.max_id(),
+                                      postings)
+            docs = {}
+            for docnum in r.all_doc_ids():
+                stored = r.stored_fields(docnum)
+                docs[docnum] = (stored, [r.doc_field_length(docnum, f) for f in text_fields()])
+            totals = {f: r.field_length(f) for f in text_fields()}
+        return {"terms": terms, "docs": docs, "totals": totals}
+    finally:
+        ix.close()
+
+
+def test_every_text_field_takes_the_fast_path():
+    schema = build_schema()
+    assert sorted(fast_fields(schema)) == sorted(text_fields()), \
+        "an analyzer has a part termcache.compile_chain does not know: that field is indexed the slow way"
+
+
+def test_an_unknown_filter_falls_back_to_whoosh():
+    from whoosh.analysis import RegexTokenizer, StripFilter
+
+    assert compile_chain(RegexTokenizer() | StripFilter()) is None
+
+
+def test_fast_writer_writes_the_same_index_as_whoosh(tmp_path, many_docs):
+    write.write_documents(tmp_path / "plain", many_docs, [], rebuild=True, naive=True)
+    write.write_documents(tmp_path / "fast", many_docs, [], rebuild=True, procs=1)
+    plain, fast = dump(tmp_path / "plain"), dump(tmp_path / "fast")
+    long_lists = [t for t, v in plain["terms"].items() if v[1] > 128]
+    assert long_lists, "the sample must span several posting blocks"
+    assert fast == plain
+
+
+def test_worker_processes_write_the_same_documents_and_postings(tmp_path, many_docs):
+    write.write_documents(tmp_path / "one", many_docs, [], rebuild=True, procs=1)
+    write.write_documents(tmp_path / "two", many_docs, [], rebuild=True, procs=2)
+    ix = index.open_dir(tmp_path / "two")
+    try:
+        assert len(ix._segments()) == 2
+    finally:
+        ix.close()
+    one, two = dump(tmp_path / "one"), dump(tmp_path / "two")
+    assert two["docs"] == one["docs"]
+    assert two["totals"] == one["totals"]
+    assert set(two["terms"]) == set(one["terms"])  # spelling words included
+    # Postings compared outside the spelling fields, whose postings (all at document 0 of
+    # their segment) only say that the word exists.
+    assert {k: v[-1] for k, v in two["terms"].items() if not k[0].startswith("spell_")} == \
+        {k: v[-1] for k, v in one["terms"].items() if not k[0].startswith("spell_")}
+
+
+def test_naive_mode_uses_pure_python_stemmers_without_cache():
+    schema = build_schema()
+    write.naive_stemmers(schema)
+    stem = next(f for f in schema["content_es"].analyzer.items if isinstance(f, SnowballFilter))._stem
+    assert type(stem.__self__).__module__ == "snowballstemmer.spanish_stemmer"
+    assert stem("migraciones") == "migracion"
+
+
+def test_update_replaces_documents_and_keeps_the_others(tmp_path, many_docs):
+    path = tmp_path / "ix"
+    write.write_documents(path, many_docs[:120], ["file:///copies"], rebuild=True, procs=2)
+    changed = [Document(**{**d.__dict__, "title": "Changed title"}) for d in many_docs[100:160]]
+    counts = write.write_documents(path, changed, [], procs=2)
+    assert counts == {"added": 60, "deleted": 0}
+    ix = index.open_dir(path)
+    try:
+        with ix.searcher() as s:
+            assert s.doc_count() == 160
+            titles = {f["id"]: f["title"] for f in s.all_stored_fields()}
+    finally:
+        ix.close()
+    assert titles[many_docs[110].id] == "Changed title"
+    assert titles[many_docs[10].id] == many_docs[10].title
+
