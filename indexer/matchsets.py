@@ -181,15 +181,29 @@ class LeafScores:
                     self._length_cache[key] = found
         return found
 
-    def scores(self, searcher, generation: int, q) -> dict | None:
-        """Return docnum -> score for every match of q, or None if q has a part not handled here."""
+    def scores(self, searcher, generation: int, q, memo: dict | None = None) -> dict | None:
+        """Return docnum -> score for every match of q, or None if q has a part not handled here.
+
+        :param memo: a dict kept for one search: each part of q (by identity) is scored once,
+            so the plan's clauses can read their matches from the same dicts afterwards. The
+            dicts returned are shared: read them, do not change them.
+        """
+        if memo is None:
+            return self._scores(searcher, generation, q, {})
+        if id(q) in memo:
+            return memo[id(q)][1]
+        found = self._scores(searcher, generation, q, memo)
+        memo[id(q)] = (q, found)  # q kept alive with it, so its id is not reused meanwhile
+        return found
+
+    def _scores(self, searcher, generation: int, q, memo: dict) -> dict | None:
         kind = type(q)
         if kind is wq.Term or kind is wq.Phrase:  # a phrase: Whoosh's own matcher scores it
             return self._leaf(searcher, generation, q)
         if kind is wq.Or and not q.minmatch and not q.scale:
             total: dict = {}
             for sub in q.subqueries:
-                part = self.scores(searcher, generation, sub)
+                part = self.scores(searcher, generation, sub, memo)
                 if part is None:
                     return None
                 for d, s in part.items():
@@ -202,7 +216,7 @@ class LeafScores:
                 return None
             parts = []
             for sub in positive:
-                part = self.scores(searcher, generation, sub)
+                part = self.scores(searcher, generation, sub, memo)
                 if part is None:
                     return None
                 parts.append(part)
@@ -212,7 +226,7 @@ class LeafScores:
                 if part is not smallest:
                     keys.intersection_update(part)
             for sub in negative:
-                excluded = self.scores(searcher, generation, sub)
+                excluded = self.scores(searcher, generation, sub, memo)
                 if excluded is None:
                     return None
                 keys.difference_update(excluded)

@@ -155,8 +155,8 @@ class Plan:
     def matches(self, searcher, docs=None) -> set[int]:
         """Return the docnums that match the plan.
 
-        :param docs: a function from a query to the set of docnums it matches (a cached one,
-            ``matchsets.MatchSets``); by default the postings are read here.
+        :param docs: a function from a query to the docnums it matches (a set or a dict's
+            keys; cached ones, see ``search``); by default the postings are read here.
         """
         docs = docs or (lambda q: _docs(searcher, q))
         if not self.clauses:

@@ -209,15 +209,21 @@ class SearchIndex:
         except QueryTooBroad as exc:
             raise SearchError(str(exc)) from None
         query = plan.query if plan else None
-        # Matches from cached per-leaf document sets (matchsets); the score of every match
-        # from cached per-term scores when the ranked query is made of parts LeafScores
-        # knows, else Whoosh scores the page.
-        leaf_docs = lambda sub: self._sets.docs(searcher, generation, sub)  # noqa: E731
+        # The score of every document the ranked query reaches, from cached per-term scores,
+        # when it is made of parts LeafScores knows (matchsets); then the matches are read from
+        # the same score tables (a clause matches where it scores), else from cached
+        # per-leaf document sets, and Whoosh scores the page.
+        memo: dict = {}
+        scored = self._scores.scores(searcher, generation, query, memo) if query is not None else None
         if plan is None:
-            matched = leaf_docs(Every())
+            matched = self._sets.docs(searcher, generation, Every())
+        elif scored is not None:
+            def clause_docs(sub):
+                found = self._scores.scores(searcher, generation, sub, memo)  # computed already: memo
+                return found.keys() if found is not None else self._sets.docs(searcher, generation, sub)
+            matched = plan.matches(searcher, clause_docs)
         else:
-            matched = plan.matches(searcher, leaf_docs)
-        scored = self._scores.scores(searcher, generation, query) if query is not None else None
+            matched = plan.matches(searcher, lambda sub: self._sets.docs(searcher, generation, sub))
 
         value_sets = {f: self._facet_sets(searcher, FACET_FIELDS[f]) for f in FACET_FIELDS}
         allowed = {f: _union(value_sets[f], vals) for f, vals in filters.items() if vals}
@@ -231,7 +237,8 @@ class SearchIndex:
             final = final & docs
 
         if collapse:
-            total = len({g for g, docs in self._facet_sets(searcher, "group").items() if docs & final})
+            group_of = self._group_of(searcher)
+            total = len({group_of.get(d, d) for d in final})
         else:
             total = len(final)
         hits = []

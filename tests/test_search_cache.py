@@ -89,6 +89,24 @@ def test_match_sets_equal_whoosh(site_index, q):
     assert site_index._sets.docs(searcher, generation, query) == set(searcher.docs_for_query(query))
 
 
+@pytest.mark.parametrize("q", QUERIES + ["desarrollo local Loja", "¿qué proyectos apoyan a los migrantes?",
+                                         "migrasion", "human mobility"])
+def test_plan_matches_from_score_tables_equal_postings(site_index, q):
+    """search() reads each clause's matches from the score tables it built for ranking;
+    they must be the documents the clause's postings give."""
+    plan = site_index.parse(q)
+    searcher = site_index.searcher()
+    generation = searcher.reader().generation()
+    memo = {}
+    scores = site_index._scores.scores(searcher, generation, plan.query, memo)
+    assert scores is not None  # every part of these plans is scored by LeafScores
+    for clause in plan.clauses:
+        assert set(site_index._scores.scores(searcher, generation, clause.query, memo)) == \
+            set(searcher.docs_for_query(clause.query))
+    assert plan.matches(searcher, lambda sub: site_index._scores.scores(searcher, generation, sub, memo).keys()) \
+        == plan.matches(searcher)
+
+
 def test_snippets_equal_whoosh_highlighter(site_index):
     compared = sum(compare_snippets(site_index, q) for q in QUERIES)
     assert compared >= 10, "too few non-empty snippets compared"
