@@ -5,13 +5,13 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 INDEX ?= var/index
-# The retrieval data (XQuAD, PIAF) for `make bench`.
+# The retrieval data (XQuAD, PIAF) for the benchmarks (`make bench`).
 DATA ?= ../shared/data/retrieval
 BENCH_STAMP := $(VENV)/.installed-bench
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test bench lint clean messages screenshot
+.PHONY: install run test bench bench-relevance bench-speed lint clean messages screenshot
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,8 @@ test: install
 	$(PY) -m pytest
 
 # Benchmarks (by hand; need the retrieval data, and Debian's wrk for the HTTP part).
-# make bench BENCH_DOCS=10000 builds var/corpus-10000 once, then runs the speed benchmarks.
+# make bench-speed BENCH_DOCS=10000 builds var/corpus-10000 once, then runs the speed benchmarks;
+# make bench runs the relevance benchmark and those.
 BENCH_DOCS ?= 10000
 BENCH_CORPUS := var/corpus-$(BENCH_DOCS)
 $(BENCH_CORPUS)/corpus.json: | $(BENCH_STAMP)

@@ -114,10 +114,13 @@ class SearchIndex:
         return s
 
     def warm(self) -> None:
-        """Load what the first searches would: facet value sets and per-segment field lengths."""
+        """Load what the first searches would: facet value sets, translation groups, the
+        vocabulary (spelling correction, accents) and per-segment field lengths."""
         searcher = self.searcher()
         for field in FACET_FIELDS.values():
             self._facet_sets(searcher, field)
+        self._group_of(searcher)
+        self.vocabulary(searcher)
         generation = searcher.reader().generation()
         for sub, _ in searcher.leaf_searchers():
             for field in self._chains:
@@ -144,10 +147,18 @@ class SearchIndex:
             cached = self._cache.get(reader, {}).get(field)
         if cached is not None:
             return cached
-        sets = {}
-        for value in searcher.lexicon(field):
-            value = value.decode("utf-8") if isinstance(value, bytes) else value
-            sets[value] = frozenset(searcher.docs_for_query(Term(field, value)))
+        # Each segment's postings read directly (a query object and matcher per value cost
+        # seconds on a field with a value per document, such as the translation group).
+        found: dict[bytes, list[int]] = {}
+        for sub, offset in searcher.leaf_searchers():
+            segment = sub.reader()
+            if field not in segment.schema:
+                continue
+            for btext in segment.lexicon(field):
+                ids = segment.postings(field, btext).all_ids()  # without deleted documents
+                found.setdefault(btext, []).extend(d + offset for d in ids)
+        sets = {(v.decode("utf-8") if isinstance(v, bytes) else v): frozenset(ids)
+                for v, ids in found.items() if ids}
         with self._cache_lock:
             self._cache.setdefault(reader, {})[field] = sets
         return sets

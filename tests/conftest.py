@@ -56,6 +56,26 @@ def site_copy(tmp_path) -> Path:
     return dest
 
 
+@pytest.fixture()
+def site():
+    """A real HTTP server on 127.0.0.1 for crawler tests (``httpsite``): fixture pages and handlers."""
+    from .httpsite import Site
+
+    s = Site()
+    yield s
+    s.close()
+
+
+@pytest.fixture()
+def corpus_site(site_copy):
+    """The bundled site (a writable copy) served over HTTP, as ``python -m http.server`` does."""
+    from .httpsite import Site
+
+    s = Site(root=site_copy)
+    yield s
+    s.close()
+
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
