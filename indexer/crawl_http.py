@@ -145,8 +145,10 @@ class HttpCrawler:
                 for future in done:
                     task, host = running.pop(future)
                     host.busy = False
-                    host.ready_at = time.monotonic() + host.delay(s)
-                    page = self._handle(task, host, future.result())
+                    result = future.result()
+                    revalidated = result.response is not None and result.response.status == 304
+                    host.ready_at = time.monotonic() + host.delay(s, revalidated=revalidated)
+                    page = self._handle(task, host, result)
                     if self.tick:
                         self.tick()
                     if page is not None:

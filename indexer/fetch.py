@@ -54,6 +54,9 @@ class CrawlSettings:
 
     delay: float = field(default=1.0, metadata={"help": "seconds between two requests to one host; "
                                                         "robots.txt Crawl-delay wins when larger"})
+    revalidated_delay: float = field(default=0.25, metadata={
+        "help": "after a 304 Not Modified answer (no page transferred), this fraction of the delay; "
+                "robots.txt Crawl-delay still applies in full"})
     contact: str = field(default="", metadata={"help": "a URL or e-mail address for site owners, "
                                                        "sent in the User-Agent"})
     timeout: float = field(default=10.0, metadata={"help": "seconds to connect and between two reads; "

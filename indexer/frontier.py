@@ -34,10 +34,16 @@ class Host:
         self.ready_at = 0.0
         self.robots: Robots | None = None
 
-    def delay(self, settings: CrawlSettings) -> float:
-        """Seconds to wait between two requests: --delay, or Crawl-delay when larger (capped)."""
+    def delay(self, settings: CrawlSettings, revalidated: bool = False) -> float:
+        """Seconds to wait between two requests: --delay, or Crawl-delay when larger (capped).
+
+        :param revalidated: the last answer was a 304 Not Modified: it transferred no page, so
+            the next request follows after ``revalidated_delay`` of the delay (a site's own
+            Crawl-delay still applies in full).
+        """
         crawl_delay = self.robots.crawl_delay() if self.robots else 0.0
-        return max(settings.delay, min(crawl_delay, settings.max_crawl_delay))
+        own = settings.delay * settings.revalidated_delay if revalidated else settings.delay
+        return max(own, min(crawl_delay, settings.max_crawl_delay))
 
 
 class Frontier:

@@ -104,6 +104,28 @@ class Vocabulary:
                         forms.setdefault(folded, []).append(word)
             self.forms[lang] = forms
 
+    @classmethod
+    def merged(cls, parts: list[Vocabulary]) -> Vocabulary:
+        """Return the vocabulary of an index made of segments, from each segment's own
+        (the same as reading the whole index: counts add up, forms unite in lexicon order)."""
+        if len(parts) == 1:
+            return parts[0]
+        out = cls.__new__(cls)
+        out.counts = dict(parts[0].counts)
+        for part in parts[1:]:
+            counts = out.counts
+            for word, n in part.counts.items():
+                counts[word] = counts.get(word, 0) + n
+        out.letters = "".join(sorted(set().union(*(p.letters for p in parts))))
+        out.forms = {}
+        for lang in STEMMED:
+            forms: dict[str, set[str]] = {}
+            for part in parts:
+                for folded, words in part.forms[lang].items():
+                    forms.setdefault(folded, set()).update(words)
+            out.forms[lang] = {folded: sorted(words) for folded, words in forms.items()}
+        return out
+
     def frequency(self, folded: str) -> int:
         """Return how many documents hold the folded word."""
         return self.counts.get(folded, 0)

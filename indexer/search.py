@@ -85,6 +85,8 @@ class SearchIndex:
         # Per reader (so per index version): a reader's id() may be reused by a later
         # version's reader once it is freed, so the cache holds readers weakly, not ids.
         self._cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        # Per segment and its deletions (see _per_segment): facet values, vocabularies.
+        self._segment_cache: dict = {}
         # Bounded caches keyed by the index generation (``cache``): they start over when a
         # crawl commits a new version.
         size = configured_size(cache_size)
@@ -148,17 +150,15 @@ class SearchIndex:
         if cached is not None:
             return cached
         # Each segment's postings read directly (a query object and matcher per value cost
-        # seconds on a field with a value per document, such as the translation group).
-        found: dict[bytes, list[int]] = {}
+        # seconds on a field with a value per document, such as the translation group), and
+        # kept per segment: a new index version reads only its new segments.
+        self._forget_segments(searcher)
+        found: dict[str, list[int]] = {}
         for sub, offset in searcher.leaf_searchers():
-            segment = sub.reader()
-            if field not in segment.schema:
-                continue
-            for btext in segment.lexicon(field):
-                ids = segment.postings(field, btext).all_ids()  # without deleted documents
-                found.setdefault(btext, []).extend(d + offset for d in ids)
-        sets = {(v.decode("utf-8") if isinstance(v, bytes) else v): frozenset(ids)
-                for v, ids in found.items() if ids}
+            local = self._per_segment(sub.reader(), ("facet", field), lambda seg: _segment_values(seg, field))
+            for value, ids in local.items():
+                found.setdefault(value, []).extend([d + offset for d in ids] if offset else ids)
+        sets = {v: frozenset(ids) for v, ids in found.items() if ids}
         with self._cache_lock:
             self._cache.setdefault(reader, {})[field] = sets
         return sets
@@ -171,10 +171,38 @@ class SearchIndex:
         with self._cache_lock:
             cached = self._cache.get(reader, {}).get("vocabulary")
         if cached is None:
-            cached = Vocabulary(reader)
+            parts = [self._per_segment(sub.reader(), "vocabulary", Vocabulary)
+                     for sub, _ in searcher.leaf_searchers()]
+            cached = Vocabulary.merged(parts)
             with self._cache_lock:
                 self._cache.setdefault(reader, {})["vocabulary"] = cached
         return cached
+
+    def _per_segment(self, segment, name: str, build):
+        """Return build(segment) cached for this segment and its deletions: a new index
+        version mostly keeps its segments, so only what a crawl wrote is read again."""
+        try:
+            key = (segment.segment().segment_id(), segment.segment().deleted_count(), name)
+        except AttributeError:  # not a segment reader
+            return build(segment)
+        with self._cache_lock:
+            found = self._segment_cache.get(key)
+        if found is None:
+            found = build(segment)
+            with self._cache_lock:
+                self._segment_cache[key] = found
+        return found
+
+    def _forget_segments(self, searcher) -> None:
+        """Drop what is cached for segments the searcher's index version no longer has."""
+        live = set()
+        for sub, _ in searcher.leaf_searchers():
+            seg = getattr(sub.reader(), "segment", None)
+            if seg is not None:
+                live.add((seg().segment_id(), seg().deleted_count()))
+        with self._cache_lock:
+            for key in [k for k in self._segment_cache if k[:2] not in live]:
+                del self._segment_cache[key]
 
     def parse(self, q: str, searcher=None) -> Plan | None:
         """Parse a user query: Whoosh's syntax when it uses some (AND), else plain words
@@ -450,6 +478,17 @@ def _copy_body(body: dict) -> dict:
     out["results"] = [dict(r, country=list(r["country"]), themes=list(r["themes"]), keywords=list(r["keywords"]),
                            translations=[dict(t) for t in r["translations"]]) for r in body["results"]]
     out["facets"] = {f: [dict(item) for item in items] for f, items in body["facets"].items()}
+    return out
+
+
+def _segment_values(segment, field: str) -> dict[str, list[int]]:
+    """Return value → the segment's live docnums holding it, for one indexed field."""
+    out = {}
+    if field in segment.schema:
+        for btext in segment.lexicon(field):
+            ids = list(segment.postings(field, btext).all_ids())  # without deleted documents
+            if ids:
+                out[btext.decode("utf-8") if isinstance(btext, bytes) else btext] = ids
     return out
 
 

@@ -167,3 +167,28 @@ def test_readme_documents_every_crawl_setting_and_option():
     for param in crawl_command.params:
         if isinstance(param, Option):
             assert param.opts[0] in readme, param.opts[0]
+
+
+def test_revalidations_are_paced_by_a_quarter_of_the_delay(corpus_site, site_copy, tmp_path):
+    """A 304 transfers no page, so the next request to the host follows after
+    revalidated_delay × delay; a site's own Crawl-delay still applies in full."""
+    def gaps_after_revalidations():
+        log = corpus_site.log
+        return [b.at - a.at for a, b in zip(log, log[1:], strict=False) if a.headers.get("If-Modified-Since")]
+
+    started = time.monotonic()
+    crawl([corpus_site.url("/")], tmp_path / "ix", delay=0.4)
+    first = time.monotonic() - started
+    corpus_site.log.clear()
+    started = time.monotonic()
+    summary = crawl([corpus_site.url("/")], tmp_path / "ix", delay=0.4)
+    second = time.monotonic() - started
+    assert {o for o, _ in summary.outcomes.values()} == {"unchanged"} and summary.documents == 0
+    gaps = gaps_after_revalidations()
+    assert len(gaps) >= 8 and min(gaps) >= 0.09 and max(gaps) < 0.3  # 0.4 × 0.25, not 0.4
+    assert second < first * 0.6
+    (site_copy / "robots.txt").write_text("User-agent: *\nCrawl-delay: 0.3\n", "utf-8")
+    corpus_site.log.clear()
+    crawl([corpus_site.url("/")], tmp_path / "ix", delay=0.4)
+    gaps = gaps_after_revalidations()
+    assert len(gaps) >= 8 and min(gaps) >= 0.28  # the site asked for 0.3 s: it gets it

@@ -13,6 +13,8 @@ from indexer.pipeline import run_crawl
 from indexer.search import SearchIndex, exact_top
 from webapp import create_app
 
+from .conftest import SITE
+
 QUERIES = ["xenófobo", "migración", "inclusion sociale", '"social inclusion"', "migra*", "Ecuador NOT Loja",
            "remesas OR remittances", "lang:fr", "desarrollo local", "the", "Sucumbios"]
 
@@ -226,3 +228,46 @@ def test_field_lengths_read_in_one_piece_equal_whoosh(site_index):
         expected = [reader.doc_field_length(d, field, 1) or 1 for d in range(reader.doc_count_all())]
         assert _field_lengths(reader, field) == expected
     site_index.warm()  # loads the same lengths and the facet sets without error
+
+
+def test_per_segment_caches_equal_reading_the_whole_index(tmp_path):
+    """Facet sets and the vocabulary are read per segment and kept for the segments a new
+    index version keeps; they must equal what reading the whole index gives."""
+    from dataclasses import replace
+
+    from whoosh.query import Term
+
+    from indexer.pipeline import read_documents
+    from indexer.query import Vocabulary
+    from indexer.write import write_documents
+
+    docs = read_documents(str(SITE))
+    docs = [replace(d, source="file:///a" if n < 7 else "file:///b") for n, d in enumerate(docs)]
+    write_documents(tmp_path / "ix", docs[:7], ["file:///a"], procs=1)
+    write_documents(tmp_path / "ix", docs[7:], ["file:///b"], procs=1)  # a second segment
+    ix = SearchIndex(tmp_path / "ix", cache_size=0)
+    searcher = ix.searcher()
+    assert len(searcher.leaf_searchers()) == 2
+    whole = Vocabulary(searcher.reader())
+    merged = ix.vocabulary(searcher)
+    assert merged.counts == whole.counts and merged.letters == whole.letters and merged.forms == whole.forms
+    for field in ("lang", "theme", "country", "type", "group"):
+        expected = {v.decode() if isinstance(v, bytes) else v for v in searcher.lexicon(field)}
+        sets = ix._facet_sets(searcher, field)
+        assert set(sets) == expected
+        for value, found in sets.items():
+            assert found == frozenset(searcher.docs_for_query(Term(field, value)))
+    kept = set(ix._segment_cache)
+    # A new version that deletes a document in the first segment and adds one: the second
+    # segment's entries are reused, the first one's read again, the old ones forgotten.
+    changed = [d for d in docs[:7] if d is not docs[0]]
+    write_documents(tmp_path / "ix", changed, ["file:///a"], procs=1)
+    time.sleep(0.6)
+    searcher = ix.searcher()
+    sets = ix._facet_sets(searcher, "lang")
+    assert sum(len(d) for d in sets.values()) == searcher.doc_count() == len(docs) - 1
+    for value, found in sets.items():
+        assert found == frozenset(searcher.docs_for_query(Term("lang", value)))
+    assert not {k[:2] for k in ix._segment_cache} - {(s.segment().segment_id(), s.segment().deleted_count())
+                                                    for s in (sub.reader() for sub, _ in searcher.leaf_searchers())}
+    assert kept & set(ix._segment_cache) or len(searcher.leaf_searchers()) == 1
