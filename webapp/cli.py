@@ -32,8 +32,12 @@ def serve(host, port, workers, threads, site, index_dir):
     # The port actually bound (--port 0 picks a free one), so scripts and tests can read it.
     bound = sock.getsockname()[1]
     click.echo(f"m4d-search: serving {index_dir} on http://{host}:{bound}/ "
-               f"({workers} workers × {threads} threads)", err=True)
+               f"({_count(workers, 'worker')} × {_count(threads, 'thread')})", err=True)
     run_server(app, sock, workers, threads)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def main():
