@@ -167,12 +167,9 @@ def _process(crawler, page, docs: list, failed: set, summary: CrawlSummary) -> N
 def read_documents(source: str) -> list:
     """Read a local source (a folder or a file) into enriched Documents without writing an
     index: the same extraction, segmentation and enrichment as a crawl (benchmarks, tests)."""
-    crawler = LocalCrawler(source)
-    docs = []
+    crawler, docs, summary = LocalCrawler(source), [], CrawlSummary()
     for page in crawler:
-        parsed = extract(page)
-        crawler.add_links(page, parsed.links)
-        docs += segment(parsed)
+        _process(crawler, page, docs, set(), summary)
     return enrich(docs)
 
 

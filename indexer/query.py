@@ -61,6 +61,21 @@ def is_question(text: str) -> bool:
         first and fold(first.group()) in _INTERROGATIVES)
 
 
+_TRAILING_QMARK = re.compile(r"(?<=\w)[?¿!¡.,;:]+(?=\s|$)")
+#: Question marks standing alone ("why ?", "?"): punctuation, not a one-character wildcard.
+_LONE_QMARK = re.compile(r"(?<!\S)\?+(?!\S)")
+
+
+_DANGLING = re.compile(r"^(?:\s*\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b)+|(?:\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b\s*)+$")
+
+
+def tidy_query(q: str) -> str:
+    """Drop what Whoosh would misread: sentence punctuation (a final ``?`` is a wildcard)
+    and operators with nothing on one side."""
+    q = _LONE_QMARK.sub(" ", _TRAILING_QMARK.sub("", q)).replace("¿", " ").replace("¡", " ").strip()
+    return _DANGLING.sub("", q).strip()
+
+
 def has_syntax(text: str, fieldnames) -> bool:
     """Return True when text uses Whoosh's query syntax (not a bare ``word:`` or final ``?``)."""
     if _OPERATOR.search(text):
@@ -186,8 +201,8 @@ class Plan:
         counts: Counter = Counter()
         for clause in self.clauses:
             counts.update(docs(clause.query))
-        docs = {d for d, k in counts.items() if k >= self.required}
-        return docs if docs or not self.relax else set(counts)
+        found = {d for d, k in counts.items() if k >= self.required}
+        return found if found or not self.relax else set(counts)
 
 
 def _docs(searcher, q) -> set[int]:

@@ -7,29 +7,28 @@ postings readers are not thread-safe), refreshed when a crawl commits a new vers
 """
 from __future__ import annotations
 
-import html
 import json
 import os
 import re
 import threading
 import time
-import weakref
 from pathlib import Path
 
-from whoosh import highlight, index
+from whoosh import index
 from whoosh.qparser import AndGroup, MultifieldParser
-from whoosh.query import Every, NullQuery, Term
+from whoosh.query import Every, NullQuery
 from whoosh.searching import Hit, Results
 
 from . import groups, snippets, vocab
 from .analyze import normalize
 from .cache import VersionedCache, configured_size
 from .matchsets import LeafScores, MatchSets, exact_top, top_scored
-from .query import Plan, QueryBuilder, Vocabulary, has_syntax, is_question
+from .query import Plan, QueryBuilder, has_syntax, is_question, tidy_query
 from .querylimits import QueryTooBroad, bound_query
 from .rank import Ranking
 from .schema import FACET_FIELDS, text_fields
 from .termcache import compile_chain
+from .versions import VersionData
 
 MAX_QUERY_CHARS = 500
 MAX_PER_PAGE = 100
@@ -49,18 +48,6 @@ def default_index_dir() -> str:
     return os.environ.get("M4D_INDEX") or "var/index"
 
 
-class _MarkFormatter(highlight.Formatter):
-    """Escape the text and wrap matches in a bare ``<mark>``."""
-
-    between = " … "
-
-    def _text(self, text):
-        return html.escape(text, quote=False)
-
-    def format_token(self, text, token, replace=False):
-        return "<mark>" + html.escape(highlight.get_text(text, token, replace), quote=False) + "</mark>"
-
-
 class SearchIndex:
     """A read-only handle on one index folder, shared by the threads of a process."""
 
@@ -78,15 +65,8 @@ class SearchIndex:
         self._parser = MultifieldParser(text_fields(), self._schema, group=AndGroup)
         self._ranking = ranking or Ranking()
         self._builder = QueryBuilder(self._schema, self._ranking)
-        self._highlighter = highlight.Highlighter(
-            fragmenter=highlight.ContextFragmenter(maxchars=300, surround=80),
-            formatter=_MarkFormatter())
-        self._cache_lock = threading.Lock()
-        # Per reader (so per index version): a reader's id() may be reused by a later
-        # version's reader once it is freed, so the cache holds readers weakly, not ids.
-        self._cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-        # Per segment and its deletions (see _per_segment): facet values, vocabularies.
-        self._segment_cache: dict = {}
+        self._highlighter = snippets.highlighter()
+        self.versions = VersionData()  # facet sets, translation groups, vocabulary per index version
         # Bounded caches keyed by the index generation (``cache``): they start over when a
         # crawl commits a new version.
         size = configured_size(cache_size)
@@ -120,9 +100,9 @@ class SearchIndex:
         vocabulary (spelling correction, accents) and per-segment field lengths."""
         searcher = self.searcher()
         for field in FACET_FIELDS.values():
-            self._facet_sets(searcher, field)
-        self._group_of(searcher)
-        self.vocabulary(searcher)
+            self.versions.facet_sets(searcher, field)
+        self.versions.group_of(searcher)
+        self.versions.vocabulary(searcher)
         generation = searcher.reader().generation()
         for sub, _ in searcher.leaf_searchers():
             for field in self._chains:
@@ -142,72 +122,10 @@ class SearchIndex:
             s.close()
             self._local.searcher = None
 
-    def _facet_sets(self, searcher, field: str) -> dict[str, frozenset]:
-        """Return value → set of live docnums for one facet field (cached per index version)."""
-        reader = searcher.reader()
-        with self._cache_lock:
-            cached = self._cache.get(reader, {}).get(field)
-        if cached is not None:
-            return cached
-        # Each segment's postings read directly (a query object and matcher per value cost
-        # seconds on a field with a value per document, such as the translation group), and
-        # kept per segment: a new index version reads only its new segments.
-        self._forget_segments(searcher)
-        found: dict[str, list[int]] = {}
-        for sub, offset in searcher.leaf_searchers():
-            local = self._per_segment(sub.reader(), ("facet", field), lambda seg: _segment_values(seg, field))
-            for value, ids in local.items():
-                found.setdefault(value, []).extend([d + offset for d in ids] if offset else ids)
-        sets = {v: frozenset(ids) for v, ids in found.items() if ids}
-        with self._cache_lock:
-            self._cache.setdefault(reader, {})[field] = sets
-        return sets
-
-    # Queries
-
-    def vocabulary(self, searcher) -> Vocabulary:
-        """Return the index's words (cached per index version, shared by the threads)."""
-        reader = searcher.reader()
-        with self._cache_lock:
-            cached = self._cache.get(reader, {}).get("vocabulary")
-        if cached is None:
-            parts = [self._per_segment(sub.reader(), "vocabulary", Vocabulary)
-                     for sub, _ in searcher.leaf_searchers()]
-            cached = Vocabulary.merged(parts)
-            with self._cache_lock:
-                self._cache.setdefault(reader, {})["vocabulary"] = cached
-        return cached
-
-    def _per_segment(self, segment, name: str, build):
-        """Return build(segment) cached for this segment and its deletions: a new index
-        version mostly keeps its segments, so only what a crawl wrote is read again."""
-        try:
-            key = (segment.segment().segment_id(), segment.segment().deleted_count(), name)
-        except AttributeError:  # not a segment reader
-            return build(segment)
-        with self._cache_lock:
-            found = self._segment_cache.get(key)
-        if found is None:
-            found = build(segment)
-            with self._cache_lock:
-                self._segment_cache[key] = found
-        return found
-
-    def _forget_segments(self, searcher) -> None:
-        """Drop what is cached for segments the searcher's index version no longer has."""
-        live = set()
-        for sub, _ in searcher.leaf_searchers():
-            seg = getattr(sub.reader(), "segment", None)
-            if seg is not None:
-                live.add((seg().segment_id(), seg().deleted_count()))
-        with self._cache_lock:
-            for key in [k for k in self._segment_cache if k[:2] not in live]:
-                del self._segment_cache[key]
-
     def parse(self, q: str, searcher=None) -> Plan | None:
         """Parse a user query: Whoosh's syntax when it uses some (AND), else plain words
         (``query.py``); broken syntax falls back to its plain words."""
-        text = _tidy_query(q)
+        text = tidy_query(q)
         if not text:
             return None
         question = is_question(q)
@@ -219,7 +137,7 @@ class SearchIndex:
             if query is not NullQuery:
                 # Wildcards, ranges and fuzzy terms expand within bounds (querylimits).
                 return Plan(bound_query(query, (searcher or self.searcher()).reader()))
-        vocabulary = self.vocabulary(searcher or self.searcher())
+        vocabulary = self.versions.vocabulary(searcher or self.searcher())
         return self._builder.plan(text, vocabulary, question)
 
     def search(self, q: str = "", filters: dict[str, list[str]] | None = None, page: int = 1,
@@ -264,19 +182,20 @@ class SearchIndex:
         else:
             matched = plan.matches(searcher, lambda sub: self._sets.docs(searcher, generation, sub))
 
-        value_sets = {f: self._facet_sets(searcher, FACET_FIELDS[f]) for f in FACET_FIELDS}
+        value_sets = {f: self.versions.facet_sets(searcher, FACET_FIELDS[f]) for f in FACET_FIELDS}
         allowed = {f: _union(value_sets[f], vals) for f, vals in filters.items() if vals}
         # Translation groups: the lang facet counts, and a lang filter keeps, the direct
         # matches plus the other versions of the works they belong to.
         reach = matched
         if plan is not None:
-            reach = groups.with_versions(matched, self._group_of(searcher), self._facet_sets(searcher, "group"))
+            reach = groups.with_versions(matched, self.versions.group_of(searcher),
+                                         self.versions.facet_sets(searcher, "group"))
         final = reach if "lang" in allowed else matched
         for docs in allowed.values():
             final = final & docs
 
         if collapse:
-            group_of = self._group_of(searcher)
+            group_of = self.versions.group_of(searcher)
             total = len({group_of.get(d, d) for d in final})
         else:
             total = len(final)
@@ -322,7 +241,7 @@ class SearchIndex:
         return clean
 
     def _is_theme(self, value: str) -> bool:
-        return value in vocab.taxonomy()["themes"] or value in self._facet_sets(self.searcher(), "theme")
+        return value in vocab.taxonomy()["themes"] or value in self.versions.facet_sets(self.searcher(), "theme")
 
     def _page(self, searcher, query, final: set, page: int, per_page: int, collapse: bool,
               pool: set | None = None, scored: dict | None = None):
@@ -339,7 +258,7 @@ class SearchIndex:
             hits = self._scored_hits(searcher, q, scored, allow, None)
         else:
             hits = searcher.search(q, filter=allow, limit=None)
-        return groups.rank(hits, final, self._group_of(searcher), self._facet_sets(searcher, "group"),
+        return groups.rank(hits, final, self.versions.group_of(searcher), self.versions.facet_sets(searcher, "group"),
                            stop, collapse=collapse, versions=pool is not None)[start:]
 
     @staticmethod
@@ -353,17 +272,6 @@ class SearchIndex:
         results = Results(searcher, q, top)
         return [Hit(results, d, n, s) for n, (s, d) in enumerate(top)]
 
-    def _group_of(self, searcher) -> dict[int, str]:
-        """Return docnum → translation group (cached per index version)."""
-        reader = searcher.reader()
-        with self._cache_lock:
-            cached = self._cache.get(reader, {}).get("group_of")
-        if cached is None:
-            cached = {d: g for g, docs in self._facet_sets(searcher, "group").items() for d in docs}
-            with self._cache_lock:
-                self._cache.setdefault(reader, {})["group_of"] = cached
-        return cached
-
     def _facet(self, name: str, sets: dict[str, frozenset], base: set, chosen: list[str], ui: str):
         counts = {v: len(docs & base) for v, docs in sets.items()}
         for v in chosen:
@@ -374,43 +282,23 @@ class SearchIndex:
         return items
 
     def _result(self, searcher, query, hit) -> dict:
-        f = searcher.stored_fields(hit.docnum) if isinstance(hit, groups.Version) else hit.fields()
+        version = isinstance(hit, groups.Version)
+        f = searcher.stored_fields(hit.docnum) if version else hit.fields()
+        snippet = snippets.snippet(self._highlighter, self._schema, self._chains, hit, f, query, version=version)
         return {
             "id": f["id"], "url": f["url"], "title": f["title"], "lang": f["lang"], "type": f["type"],
             "country": f.get("countries", []), "themes": f.get("themes", []),
-            "keywords": f.get("keywords", []), "snippet": self._snippet(hit, f, query),
+            "keywords": f.get("keywords", []), "snippet": snippet,
             "score": round(float(hit.score or 0.0), 4),
             "translations": self._translations(searcher, f),
         }
-
-    def _snippet(self, hit, fields: dict, query) -> str:
-        text = fields.get("text") or ""
-        if query is not None and isinstance(hit, groups.Version):
-            field = f"content_{fields['lang']}"
-            if field in self._schema:
-                words = {t.decode("utf-8") if isinstance(t, bytes) else t
-                         for f, t in query.iter_all_terms() if f == field}
-                snippet = highlight.highlight(text, words, self._schema[field].analyzer,
-                                              self._highlighter.fragmenter, self._highlighter.formatter, top=2)
-                if snippet:
-                    return snippet
-        elif query is not None:
-            for field in (f"content_{fields['lang']}", "content_any"):
-                if field in self._schema:
-                    snippet = snippets.highlight(self._highlighter, hit, field, text, self._chains.get(field), top=2)
-                    if snippet:
-                        return snippet
-        cut = text[:240]
-        if len(text) > 240:
-            cut = cut.rsplit(" ", 1)[0] + " …"
-        return html.escape(cut, quote=False)
 
     def _translations(self, searcher, fields: dict) -> list[dict]:
         generation = searcher.reader().generation()
         versions = self._translation_cache.get(generation, fields["group"])
         if versions is None:
             versions = []
-            for docnum in sorted(searcher.docs_for_query(Term("group", fields["group"]))):
+            for docnum in sorted(self.versions.facet_sets(searcher, "group").get(fields["group"], ())):
                 other = searcher.stored_fields(docnum)
                 versions.append({"id": other["id"], "lang": other["lang"], "url": other["url"],
                                  "title": other["title"]})
@@ -446,7 +334,7 @@ class SearchIndex:
         searcher = self.searcher()
         by = {}
         for name, field in FACET_FIELDS.items():
-            sets = self._facet_sets(searcher, field)
+            sets = self.versions.facet_sets(searcher, field)
             by[name] = {v: len(d) for v, d in sorted(sets.items(), key=lambda kv: (-len(kv[1]), kv[0])) if d}
         meta = {}
         try:
@@ -481,17 +369,6 @@ def _copy_body(body: dict) -> dict:
     return out
 
 
-def _segment_values(segment, field: str) -> dict[str, list[int]]:
-    """Return value → the segment's live docnums holding it, for one indexed field."""
-    out = {}
-    if field in segment.schema:
-        for btext in segment.lexicon(field):
-            ids = list(segment.postings(field, btext).all_ids())  # without deleted documents
-            if ids:
-                out[btext.decode("utf-8") if isinstance(btext, bytes) else btext] = ids
-    return out
-
-
 def _union(sets: dict[str, frozenset], values: list[str]) -> set:
     out: set = set()
     for v in values:
@@ -507,18 +384,3 @@ def _positive(value, name: str) -> int:
     if number < 1 or number > 100000:
         raise SearchError(f"{name} must be a positive whole number up to 100000")
     return number
-
-
-_TRAILING_QMARK = re.compile(r"(?<=\w)[?¿!¡.,;:]+(?=\s|$)")
-#: Question marks standing alone ("why ?", "?"): punctuation, not a one-character wildcard.
-_LONE_QMARK = re.compile(r"(?<!\S)\?+(?!\S)")
-
-
-_DANGLING = re.compile(r"^(?:\s*\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b)+|(?:\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\b\s*)+$")
-
-
-def _tidy_query(q: str) -> str:
-    """Drop what Whoosh would misread: sentence punctuation (a final ``?`` is a wildcard)
-    and operators with nothing on one side."""
-    q = _LONE_QMARK.sub(" ", _TRAILING_QMARK.sub("", q)).replace("¿", " ").replace("¡", " ").strip()
-    return _DANGLING.sub("", q).strip()

@@ -8,7 +8,59 @@ are Whoosh's own, so the snippet is the same as before, only cheaper (``tests`` 
 """
 from __future__ import annotations
 
+import html
+
+from whoosh import highlight as whoosh_highlight
 from whoosh.highlight import ContextFragmenter, Highlighter, top_fragments
+
+#: Characters of a text shown when no query word is found in it.
+PLAIN_CHARS = 240
+
+
+class MarkFormatter(whoosh_highlight.Formatter):
+    """Escape the text and wrap matches in a bare ``<mark>``."""
+
+    between = " … "
+
+    def _text(self, text):
+        return html.escape(text, quote=False)
+
+    def format_token(self, text, token, replace=False):
+        return "<mark>" + html.escape(whoosh_highlight.get_text(text, token, replace), quote=False) + "</mark>"
+
+
+def highlighter() -> Highlighter:
+    """Return the highlighter of result snippets: two fragments of about 300 characters."""
+    return Highlighter(fragmenter=ContextFragmenter(maxchars=300, surround=80), formatter=MarkFormatter())
+
+
+def snippet(highlighter: Highlighter, schema, chains: dict, hit, fields: dict, query, version: bool = False) -> str:
+    """Return a result's snippet (escaped HTML): its query words highlighted in its language's
+    field, else in the language-neutral one, else the start of its text.
+
+    :param version: the hit is a translation version brought by another language's match
+        (``groups.Version``): its own words are highlighted from the query's terms.
+    """
+    text = fields.get("text") or ""
+    if query is not None and version:
+        field = f"content_{fields['lang']}"
+        if field in schema:
+            words = {t.decode("utf-8") if isinstance(t, bytes) else t
+                     for f, t in query.iter_all_terms() if f == field}
+            found = whoosh_highlight.highlight(text, words, schema[field].analyzer,
+                                               highlighter.fragmenter, highlighter.formatter, top=2)
+            if found:
+                return found
+    elif query is not None:
+        for field in (f"content_{fields['lang']}", "content_any"):
+            if field in schema:
+                found = highlight(highlighter, hit, field, text, chains.get(field), top=2)
+                if found:
+                    return found
+    cut = text[:PLAIN_CHARS]
+    if len(text) > PLAIN_CHARS:
+        cut = cut.rsplit(" ", 1)[0] + " …"
+    return html.escape(cut, quote=False)
 
 
 class _Token:

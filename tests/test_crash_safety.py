@@ -269,5 +269,5 @@ def test_a_long_lived_reader_follows_every_version_exactly(tmp_path):
         assert (got["total"], got["facets"]) == (want["total"], want["facets"]), f"version {step}"
         assert sorted(h["id"] for h in got["results"]) == sorted(h["id"] for h in want["results"])
     gc.collect()
-    assert len(reader._cache) == 1  # only the live reader's entries: none left for an id to collide with
+    assert len(reader.versions._by_reader) == 1  # only the live reader's entries: none left for an id to collide with
     reader.close()

@@ -249,25 +249,25 @@ def test_per_segment_caches_equal_reading_the_whole_index(tmp_path):
     searcher = ix.searcher()
     assert len(searcher.leaf_searchers()) == 2
     whole = Vocabulary(searcher.reader())
-    merged = ix.vocabulary(searcher)
+    merged = ix.versions.vocabulary(searcher)
     assert merged.counts == whole.counts and merged.letters == whole.letters and merged.forms == whole.forms
     for field in ("lang", "theme", "country", "type", "group"):
         expected = {v.decode() if isinstance(v, bytes) else v for v in searcher.lexicon(field)}
-        sets = ix._facet_sets(searcher, field)
+        sets = ix.versions.facet_sets(searcher, field)
         assert set(sets) == expected
         for value, found in sets.items():
             assert found == frozenset(searcher.docs_for_query(Term(field, value)))
-    kept = set(ix._segment_cache)
+    kept = set(ix.versions._by_segment)
     # A new version that deletes a document in the first segment and adds one: the second
     # segment's entries are reused, the first one's read again, the old ones forgotten.
     changed = [d for d in docs[:7] if d is not docs[0]]
     write_documents(tmp_path / "ix", changed, ["file:///a"], procs=1)
     time.sleep(0.6)
     searcher = ix.searcher()
-    sets = ix._facet_sets(searcher, "lang")
+    sets = ix.versions.facet_sets(searcher, "lang")
     assert sum(len(d) for d in sets.values()) == searcher.doc_count() == len(docs) - 1
     for value, found in sets.items():
         assert found == frozenset(searcher.docs_for_query(Term("lang", value)))
-    assert not {k[:2] for k in ix._segment_cache} - {(s.segment().segment_id(), s.segment().deleted_count())
+    assert not {k[:2] for k in ix.versions._by_segment} - {(s.segment().segment_id(), s.segment().deleted_count())
                                                     for s in (sub.reader() for sub, _ in searcher.leaf_searchers())}
-    assert kept & set(ix._segment_cache) or len(searcher.leaf_searchers()) == 1
+    assert kept & set(ix.versions._by_segment) or len(searcher.leaf_searchers()) == 1

@@ -1,0 +1,96 @@
+"""What the read side reads once per index version: facet value sets, translation groups and
+the vocabulary (spelling correction, accents).
+
+Each is kept per reader, so per index version: a reader's id() may be reused by a later
+version's reader once it is freed, so readers are held weakly, not by id. Facet values and
+vocabularies are also kept per segment and its deletions: a new index version mostly keeps
+its segments, so only what a crawl wrote is read again.
+"""
+from __future__ import annotations
+
+import threading
+import weakref
+
+from .query import Vocabulary
+
+
+class VersionData:
+    """Per-version data of one index, shared by the threads of a process."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._by_reader: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._by_segment: dict = {}
+
+    def facet_sets(self, searcher, field: str) -> dict[str, frozenset]:
+        """Return value → set of live docnums for one indexed field."""
+        def build():
+            # Each segment's postings read directly (a query object and matcher per value
+            # cost seconds on a field with a value per document, such as the translation group).
+            found: dict[str, list[int]] = {}
+            for sub, offset in searcher.leaf_searchers():
+                local = self._per_segment(sub.reader(), ("facet", field), lambda seg: _segment_values(seg, field))
+                for value, ids in local.items():
+                    found.setdefault(value, []).extend([d + offset for d in ids] if offset else ids)
+            return {v: frozenset(ids) for v, ids in found.items() if ids}
+        return self._per_reader(searcher, field, build)
+
+    def group_of(self, searcher) -> dict[int, str]:
+        """Return docnum → translation group."""
+        return self._per_reader(searcher, "group_of", lambda: {
+            d: g for g, docs in self.facet_sets(searcher, "group").items() for d in docs})
+
+    def vocabulary(self, searcher) -> Vocabulary:
+        """Return the index's words."""
+        return self._per_reader(searcher, "vocabulary", lambda: Vocabulary.merged(
+            [self._per_segment(sub.reader(), "vocabulary", Vocabulary) for sub, _ in searcher.leaf_searchers()]))
+
+    def _per_reader(self, searcher, name: str, build):
+        """Return build() cached for the searcher's reader (its index version)."""
+        reader = searcher.reader()
+        with self._lock:
+            entries = self._by_reader.get(reader)
+            found = entries.get(name) if entries is not None else None
+        if found is None:
+            if entries is None:  # a version not seen before: its old segments' entries can go
+                self._forget_segments(searcher)
+            found = build()
+            with self._lock:
+                self._by_reader.setdefault(reader, {})[name] = found
+        return found
+
+    def _per_segment(self, segment, name, build):
+        """Return build(segment) cached for this segment and its deletions."""
+        try:
+            key = (segment.segment().segment_id(), segment.segment().deleted_count(), name)
+        except AttributeError:  # not a segment reader
+            return build(segment)
+        with self._lock:
+            found = self._by_segment.get(key)
+        if found is None:
+            found = build(segment)
+            with self._lock:
+                self._by_segment[key] = found
+        return found
+
+    def _forget_segments(self, searcher) -> None:
+        """Drop what is cached for segments the searcher's index version no longer has."""
+        live = set()
+        for sub, _ in searcher.leaf_searchers():
+            seg = getattr(sub.reader(), "segment", None)
+            if seg is not None:
+                live.add((seg().segment_id(), seg().deleted_count()))
+        with self._lock:
+            for key in [k for k in self._by_segment if k[:2] not in live]:
+                del self._by_segment[key]
+
+
+def _segment_values(segment, field: str) -> dict[str, list[int]]:
+    """Return value → the segment's live docnums holding it, for one indexed field."""
+    out = {}
+    if field in segment.schema:
+        for btext in segment.lexicon(field):
+            ids = list(segment.postings(field, btext).all_ids())  # without deleted documents
+            if ids:
+                out[btext.decode("utf-8") if isinstance(btext, bytes) else btext] = ids
+    return out
