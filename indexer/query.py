@@ -188,6 +188,9 @@ class Plan:
     required: int = 1
     relax: bool = False  # when no document matches ``required`` clauses, accept any one
     suggestion: str | None = None
+    #: The query's parts after the clauses' (bonuses for query words found near each other):
+    #: ``query`` is the Or of the clauses' queries and these.
+    proximity: list = field(default_factory=list)
 
     def matches(self, searcher, docs=None) -> set[int]:
         """Return the docnums that match the plan.
@@ -326,13 +329,14 @@ class QueryBuilder:
             clause.query = self.word_query(clause.word, vocabulary)
         suggestion = self._suggestion(text, clauses, vocabulary)
         clauses = self._translate(clauses, vocabulary)
-        subs = [c.query for c in clauses] + self._proximity(clauses)
+        proximity = self._proximity(clauses)
+        subs = [c.query for c in clauses] + proximity
         n = len(clauses)
         if question:
             required = max(1, math.ceil(n * r.question_min_match))
         else:  # keywords: all of a short query, and never fewer than that many
             required = n if n <= r.short_query else max(r.short_query, math.ceil(n * r.keyword_min_match))
-        return Plan(Or(subs), clauses, required, relax=question, suggestion=suggestion)
+        return Plan(Or(subs), clauses, required, relax=question, suggestion=suggestion, proximity=proximity)
 
     def _translate(self, clauses: list[Clause], vocabulary) -> list[Clause]:
         """Add glossary translations: to a word's clause, or, for a phrase, as an alternative

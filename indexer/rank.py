@@ -67,6 +67,7 @@ class BM25(scoring.BM25F):
     def __init__(self, B=0.75, K1=1.2, rsj_idf: bool = True, **kwargs):
         super().__init__(B=B, K1=K1, **kwargs)
         self.rsj_idf = rsj_idf
+        self._avgfl: dict = {}  # field → average length (a weighting serves one searcher)
 
     def documents(self, searcher, fieldname: str) -> int:
         """Return how many documents can hold the field (a language field: that language's)."""
@@ -82,6 +83,17 @@ class BM25(scoring.BM25F):
         parent = searcher.get_parent()
         n = parent.doc_frequency(fieldname, text)
         return log(1 + max(0.0, parent.doc_count_all() - n + 0.5) / (n + 0.5))
+
+    def term_constants(self, searcher, fieldname, text) -> tuple | None:
+        """Return ``(idf, avgfl, B, K1)`` as ``scorer`` gives them (None for a field it does
+        not score with BM25F), without building a scorer: the field's average length is kept."""
+        if not searcher.schema[fieldname].scorable:
+            return None
+        parent = searcher.get_parent()
+        avgfl = self._avgfl.get(fieldname)
+        if avgfl is None:
+            avgfl = self._avgfl[fieldname] = (parent.field_length(fieldname) / self.documents(searcher, fieldname)) or 1
+        return parent.idf(fieldname, text), avgfl, self._field_B.get(fieldname, self.B), self.K1
 
     def scorer(self, searcher, fieldname, text, qf=1):
         scorer = super().scorer(searcher, fieldname, text, qf=qf)

@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 from whoosh import index
 from whoosh.qparser import AndGroup, MultifieldParser
 from whoosh.query import Every, NullQuery
@@ -22,11 +23,13 @@ from whoosh.searching import Hit, Results
 from . import groups, snippets, vocab
 from .analyze import normalize
 from .cache import VersionedCache, configured_size
-from .matchsets import LeafScores, MatchSets, exact_top, top_scored
+from .matchsets import MatchSets, exact_top
 from .query import Plan, QueryBuilder, has_syntax, is_question, tidy_query
 from .querylimits import QueryTooBroad, bound_query
 from .rank import Ranking
+from .ranked import Ranked, count_matches, rank_plan
 from .schema import FACET_FIELDS, text_fields
+from .scores import ArrayScores
 from .termcache import compile_chain
 from .versions import VersionData
 
@@ -71,8 +74,9 @@ class SearchIndex:
         # crawl commits a new version.
         size = configured_size(cache_size)
         self.answers = VersionedCache(size)  # search() bodies by their arguments
+        self._plans = VersionedCache(size)  # parsed queries (they read the vocabulary: per version)
         self._sets = MatchSets(VersionedCache(size * 4))  # docnums per query leaf
-        self._scores = LeafScores(size * 1000)  # BM25F per term and document, up to this many postings
+        self._scores = ArrayScores(size * 500)  # postings (docnums, scores, positions), up to this many
         self._translation_cache = VersionedCache(size * 4)  # versions per translation group
         self._chains = {f: compile_chain(self._schema[f].analyzer) for f in text_fields() if f in self._schema}
 
@@ -100,13 +104,11 @@ class SearchIndex:
         vocabulary (spelling correction, accents) and per-segment field lengths."""
         searcher = self.searcher()
         for field in FACET_FIELDS.values():
-            self.versions.facet_sets(searcher, field)
+            self.versions.facet_column(searcher, field)
+        self.versions.group_column(searcher)
         self.versions.group_of(searcher)
         self.versions.vocabulary(searcher)
-        generation = searcher.reader().generation()
-        for sub, _ in searcher.leaf_searchers():
-            for field in self._chains:
-                self._scores._lengths(sub.reader(), field, generation)
+        self._scores.warm(searcher, self._chains)
 
     def last_search_cached(self) -> bool:
         """Tell whether this thread's last search was answered from the cache."""
@@ -161,60 +163,70 @@ class SearchIndex:
             body = _copy_body(cached)
             body["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
             return body
-        try:
-            plan = self.parse(q, searcher)
-        except QueryTooBroad as exc:
-            raise SearchError(str(exc)) from None
-        query = plan.query if plan else None
-        # The score of every document the ranked query reaches, from cached per-term scores,
-        # when it is made of parts LeafScores knows (matchsets); then the matches are read from
-        # the same score tables (a clause matches where it scores), else from cached
-        # per-leaf document sets, and Whoosh scores the page.
-        memo: dict = {}
-        scored = self._scores.scores(searcher, generation, query, memo) if query is not None else None
+        plan = self._plans.get(generation, q)
         if plan is None:
-            matched = self._sets.docs(searcher, generation, Every())
-        elif scored is not None:
-            def clause_docs(sub):
-                found = self._scores.scores(searcher, generation, sub, memo)  # computed already: memo
-                return found.keys() if found is not None else self._sets.docs(searcher, generation, sub)
-            matched = plan.matches(searcher, clause_docs)
+            try:
+                plan = self.parse(q, searcher)
+            except QueryTooBroad as exc:
+                raise SearchError(str(exc)) from None
+            if plan is not None:
+                self._plans.put(generation, q, plan)
+        query = plan.query if plan else None
+        size = searcher.doc_count_all()
+        # Every match and its score as arrays (``scores``) when the query is made of parts
+        # scored there; the plan's clauses then read their matches from the same arrays (a
+        # clause matches where it scores). Else the matches come from cached per-leaf document
+        # sets (``matchsets``) and Whoosh scores the page.
+        memo: dict = {}
+        ranked = None
+        if plan is None:
+            matched_ids = _array(self._sets.docs(searcher, generation, Every()))
         else:
-            matched = plan.matches(searcher, lambda sub: self._sets.docs(searcher, generation, sub))
+            if plan.clauses:
+                found = rank_plan(self._scores, searcher, generation, plan, memo)
+                if found is not None:
+                    ranked, clause_ids = found
+                    matched_ids = count_matches(clause_ids, plan.required, plan.relax, size)
+            else:
+                scored = self._scores.scores(searcher, generation, query, memo)
+                if scored is not None:
+                    ranked, matched_ids = Ranked(scored), scored.ids
+            if ranked is None:
+                matched_ids = _array(plan.matches(searcher, lambda sub: self._sets.docs(searcher, generation, sub)))
+        matched = np.zeros(size, dtype=bool)
+        matched[matched_ids] = True
 
-        value_sets = {f: self.versions.facet_sets(searcher, FACET_FIELDS[f]) for f in FACET_FIELDS}
-        allowed = {f: _union(value_sets[f], vals) for f, vals in filters.items() if vals}
+        columns = {f: self.versions.facet_column(searcher, FACET_FIELDS[f]) for f in FACET_FIELDS}
+        allowed = {f: columns[f].mask(vals) for f, vals in filters.items() if vals}
         # Translation groups: the lang facet counts, and a lang filter keeps, the direct
         # matches plus the other versions of the works they belong to.
         reach = matched
         if plan is not None:
-            reach = groups.with_versions(matched, self.versions.group_of(searcher),
-                                         self.versions.facet_sets(searcher, "group"))
+            reach = self.versions.group_column(searcher).with_versions(matched)
         final = reach if "lang" in allowed else matched
         for docs in allowed.values():
             final = final & docs
 
         if collapse:
-            group_of = self.versions.group_of(searcher)
-            total = len({group_of.get(d, d) for d in final})
+            total = self.versions.group_column(searcher).distinct(final)
         else:
-            total = len(final)
+            total = int(np.count_nonzero(final))
         hits = []
-        if final and (page - 1) * per_page < total:
+        if total and (page - 1) * per_page < total:
             pool = None
-            if not final <= matched:  # versions brought by a match in another language
-                pool = set(matched)
+            if (final & ~matched).any():  # versions brought by a match in another language
+                pool = matched
                 for other, docs in allowed.items():
                     if other != "lang":
-                        pool &= docs
-            hits = self._page(searcher, query, final, page, per_page, collapse, pool, scored)
+                        pool = pool & docs
+            hits = self._page(searcher, query, final, page, per_page, collapse, pool, ranked)
         facets = {}
         for f in FACET_FIELDS:
             base = reach if "lang" in allowed or f == "lang" else matched
             for other, docs in allowed.items():
                 if other != f:
                     base = base & docs
-            facets[f] = self._facet(f, value_sets[f], base, filters.get(f, []), ui)
+            facets[f] = self._facet(f, columns[f].counts(base), filters.get(f, []), ui)
         body = {
             "query": q, "total": total, "page": page, "per_page": per_page,
             "pages": max(1, -(-total // per_page)),
@@ -243,37 +255,30 @@ class SearchIndex:
     def _is_theme(self, value: str) -> bool:
         return value in vocab.taxonomy()["themes"] or value in self.versions.facet_sets(self.searcher(), "theme")
 
-    def _page(self, searcher, query, final: set, page: int, per_page: int, collapse: bool,
-              pool: set | None = None, scored: dict | None = None):
-        """Return the page's hits; pool: direct matches whose versions are in final;
-        scored: docnum → score of every match, when known (else Whoosh scores)."""
+    def _page(self, searcher, query, final: np.ndarray, page: int, per_page: int, collapse: bool,
+              pool: np.ndarray | None = None, ranked: Ranked | None = None):
+        """Return the page's hits; final: the documents shown (a mask); pool: direct matches
+        whose versions are in final; ranked: the matches' scores, when known (else Whoosh
+        scores)."""
         q = query if query is not None else Every()
         start, stop = (page - 1) * per_page, page * per_page
         if not collapse and pool is None:
-            if scored is not None:
-                return self._scored_hits(searcher, q, scored, final, stop)[start:stop]
-            return exact_top(searcher, q, set(final), stop)[start:stop]  # Whoosh takes sets, not frozensets
-        allow = set(final | pool if pool else final)
-        if scored is not None:
-            hits = self._scored_hits(searcher, q, scored, allow, None)
+            if ranked is not None:
+                best = ranked.top(final, stop)
+                results = Results(searcher, q, best)
+                return [Hit(results, d, n, s) for n, (s, d) in enumerate(best)][start:stop]
+            return exact_top(searcher, q, set(np.flatnonzero(final).tolist()), stop)[start:stop]
+        allow = final | pool if pool is not None else final
+        if ranked is not None:
+            results = Results(searcher, q, [])
+            hits = (Hit(results, d, n, s) for n, (s, d) in enumerate(ranked.stream(allow)))
         else:
-            hits = searcher.search(q, filter=allow, limit=None)
-        return groups.rank(hits, final, self.versions.group_of(searcher), self.versions.facet_sets(searcher, "group"),
-                           stop, collapse=collapse, versions=pool is not None)[start:]
+            hits = searcher.search(q, filter=set(np.flatnonzero(allow).tolist()), limit=None)
+        return groups.rank(hits, set(np.flatnonzero(final).tolist()), self.versions.group_of(searcher),
+                           self.versions.facet_sets(searcher, "group"), stop, collapse=collapse,
+                           versions=pool is not None)[start:]
 
-    @staticmethod
-    def _scored_hits(searcher, q, scored: dict, allow: set, limit: int | None) -> list:
-        """Return Whoosh hits of the best ``limit`` (None: all) scored docnums in allow,
-        best first, ties to the lower docnum (Whoosh's order)."""
-        if limit is None:
-            top = sorted(((s, d) for d, s in scored.items() if d in allow), key=lambda sd: (-sd[0], sd[1]))
-        else:
-            top = top_scored(scored, allow, limit)
-        results = Results(searcher, q, top)
-        return [Hit(results, d, n, s) for n, (s, d) in enumerate(top)]
-
-    def _facet(self, name: str, sets: dict[str, frozenset], base: set, chosen: list[str], ui: str):
-        counts = {v: len(docs & base) for v, docs in sets.items()}
+    def _facet(self, name: str, counts: dict[str, int], chosen: list[str], ui: str):
         for v in chosen:
             counts.setdefault(v, 0)
         items = [{"value": v, "label": facet_label(name, v, ui), "count": c}
@@ -369,11 +374,9 @@ def _copy_body(body: dict) -> dict:
     return out
 
 
-def _union(sets: dict[str, frozenset], values: list[str]) -> set:
-    out: set = set()
-    for v in values:
-        out |= sets.get(v, frozenset())
-    return out
+def _array(docs) -> np.ndarray:
+    """Return a set of docnums as a sorted array."""
+    return np.array(sorted(docs), dtype=np.int64)
 
 
 def _positive(value, name: str) -> int:

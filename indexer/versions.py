@@ -11,6 +11,8 @@ from __future__ import annotations
 import threading
 import weakref
 
+import numpy as np
+
 from .query import Vocabulary
 
 
@@ -39,6 +41,16 @@ class VersionData:
         """Return docnum → translation group."""
         return self._per_reader(searcher, "group_of", lambda: {
             d: g for g, docs in self.facet_sets(searcher, "group").items() for d in docs})
+
+    def facet_column(self, searcher, field: str) -> FacetColumn:
+        """Return one facet field's arrays (``FacetColumn``)."""
+        return self._per_reader(searcher, ("column", field), lambda: FacetColumn(
+            self.facet_sets(searcher, field), searcher.doc_count_all()))
+
+    def group_column(self, searcher) -> GroupColumn:
+        """Return the translation groups' arrays (``GroupColumn``)."""
+        return self._per_reader(searcher, "group_column", lambda: GroupColumn(
+            self.facet_sets(searcher, "group"), searcher.doc_count_all()))
 
     def vocabulary(self, searcher) -> Vocabulary:
         """Return the index's words."""
@@ -94,3 +106,55 @@ def _segment_values(segment, field: str) -> dict[str, list[int]]:
             if ids:
                 out[btext.decode("utf-8") if isinstance(btext, bytes) else btext] = ids
     return out
+
+
+class FacetColumn:
+    """One facet field as arrays over docnums: each (document, value) pair, for counting the
+    values of any set of documents in one pass, and each value's documents, for filters."""
+
+    def __init__(self, sets: dict[str, frozenset], size: int):
+        self.size = size
+        self.values = sorted(sets)
+        self.docs = {v: np.fromiter(sorted(sets[v]), np.int64, len(sets[v])) for v in self.values}
+        self.pair_doc = np.concatenate([self.docs[v] for v in self.values]) if self.values else np.empty(0, np.int64)
+        self.pair_value = np.repeat(np.arange(len(self.values)), [len(self.docs[v]) for v in self.values])
+
+    def mask(self, chosen) -> np.ndarray:
+        """Return the documents holding any of the chosen values, as a boolean mask."""
+        out = np.zeros(self.size, dtype=bool)
+        for v in chosen:
+            if v in self.docs:
+                out[self.docs[v]] = True
+        return out
+
+    def counts(self, mask: np.ndarray) -> dict[str, int]:
+        """Return value → how many documents of the mask hold it (values with none left out)."""
+        found = np.bincount(self.pair_value[mask[self.pair_doc]], minlength=len(self.values))
+        return {self.values[i]: int(found[i]) for i in np.flatnonzero(found)}
+
+
+class GroupColumn:
+    """Translation groups as arrays: each document's group number (-1: none)."""
+
+    def __init__(self, members: dict[str, frozenset], size: int):
+        self.size = size
+        self.of = np.full(size, -1, dtype=np.int64)
+        for n, docs in enumerate(members.values()):
+            self.of[np.fromiter(docs, np.int64, len(docs))] = n
+        self.count = len(members)
+        self._grouped = np.flatnonzero(self.of >= 0)
+        self._grouped_of = self.of[self._grouped]
+
+    def with_versions(self, mask: np.ndarray) -> np.ndarray:
+        """Return the mask plus the other versions of its documents' works."""
+        reached = np.zeros(self.count, dtype=bool)
+        groups = self.of[mask]
+        reached[groups[groups >= 0]] = True
+        out = mask.copy()
+        out[self._grouped[reached[self._grouped_of]]] = True
+        return out
+
+    def distinct(self, mask: np.ndarray) -> int:
+        """Return how many works the mask's documents are (a document without a group is one)."""
+        groups = self.of[mask]
+        return int(np.count_nonzero(groups < 0)) + len(np.unique(groups[groups >= 0]))

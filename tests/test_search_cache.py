@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 from whoosh import scoring
 
 from indexer import snippets
 from indexer.cache import VersionedCache, configured_size
 from indexer.pipeline import run_crawl
+from indexer.ranked import count_matches, top
 from indexer.search import SearchIndex, exact_top
 from webapp import create_app
 
@@ -101,12 +103,18 @@ def test_plan_matches_from_score_tables_equal_postings(site_index, q):
     generation = searcher.reader().generation()
     memo = {}
     scores = site_index._scores.scores(searcher, generation, plan.query, memo)
-    assert scores is not None  # every part of these plans is scored by LeafScores
+    assert scores is not None  # every part of these plans is scored as arrays
+    assert list(scores.ids) == sorted(set(scores.ids.tolist()))  # sorted, unique
+    clause_ids = []
     for clause in plan.clauses:
-        assert set(site_index._scores.scores(searcher, generation, clause.query, memo)) == \
-            set(searcher.docs_for_query(clause.query))
-    assert plan.matches(searcher, lambda sub: site_index._scores.scores(searcher, generation, sub, memo).keys()) \
-        == plan.matches(searcher)
+        ids = site_index._scores.scores(searcher, generation, clause.query, memo).ids
+        assert set(ids.tolist()) == set(searcher.docs_for_query(clause.query))
+        clause_ids.append(ids)
+    if plan.clauses:
+        matched = count_matches(clause_ids, plan.required, plan.relax, searcher.doc_count_all())
+    else:  # a query in Whoosh's syntax: its matches are the query's
+        matched = scores.ids
+    assert set(matched.tolist()) == plan.matches(searcher)
 
 
 def test_snippets_equal_whoosh_highlighter(site_index):
@@ -211,22 +219,24 @@ def test_leaf_scores_rank_as_whoosh(site_index, q, allowed):
     allow = None
     if allowed:
         allow = set(searcher.docs_for_query(site_index.parse(f"lang:{allowed}").query))
-    mine = site_index._scores.top(searcher, searcher.reader().generation(), query, allow, 10)
-    if mine is None:
-        assert q == "migra*"  # a part LeafScores leaves to Whoosh
+    scored = site_index._scores.scores(searcher, searcher.reader().generation(), query)
+    if scored is None:
+        assert q == "migra*"  # a part left to Whoosh
         return
+    keep = np.array([allow is None or d in allow for d in scored.ids.tolist()], dtype=bool)
+    mine = top(scored.ids[keep], scored.scores[keep], 10)
     theirs = [(hit.score, hit.docnum) for hit in exact_top(searcher, query, allow, 10)]
     assert [d for _, d in mine] == [d for _, d in theirs]
     assert [s for s, _ in mine] == pytest.approx([s for s, _ in theirs], rel=1e-9)
 
 
 def test_field_lengths_read_in_one_piece_equal_whoosh(site_index):
-    from indexer.matchsets import _field_lengths
+    from indexer.scores import field_lengths
 
     reader = site_index.searcher().reader()
     for field in ("content_es", "title_any", "content_any"):
         expected = [reader.doc_field_length(d, field, 1) or 1 for d in range(reader.doc_count_all())]
-        assert _field_lengths(reader, field) == expected
+        assert field_lengths(reader, field) == expected
     site_index.warm()  # loads the same lengths and the facet sets without error
 
 

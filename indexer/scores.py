@@ -1,0 +1,384 @@
+"""Every match of a query and its BM25F score, as arrays.
+
+A ranked query of And/Or/Not over Terms and Phrases is evaluated here, whole, with numpy:
+each Term's postings are read a block at a time straight from Whoosh's postings file and
+scored by Whoosh's own BM25F formula (``scoring.bm25``, its scorer's idf, average length, B
+and K1) in one vectorized expression per term, instead of a matcher call and a Python
+``bm25`` call per posting. The arrays of a query's parts combine as Whoosh's matchers
+combine scores: an Or adds its parts' scores where they match, an And adds them where all
+match (and a constant for each NOT clause), both in the parts' order, with the same IEEE
+operations, so the scores are Whoosh's to the last bit (``tests/test_search_cache.py``
+compares them). A phrase is scored by its own Whoosh matcher. Any other query part
+(prefixes, coordination scaling, minimum matches) gives None and the caller lets Whoosh score.
+
+Results are ``Scored``: docnums (sorted, unique, int64) and their scores (float64).
+"""
+from __future__ import annotations
+
+import threading
+import zlib
+from pickle import loads
+from typing import NamedTuple
+
+import numpy as np
+from whoosh import query as wq
+from whoosh import scoring
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield, byte_to_length
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import TermNotFound
+
+from .phrases import PhraseBound
+
+
+class Postings(NamedTuple):
+    """A term's docnums (sorted), unboosted scores and encoded positions (Whoosh's values)."""
+
+    ids: np.ndarray
+    scores: np.ndarray
+    values: list
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+class Scored(NamedTuple):
+    """Docnums (sorted, unique) and their scores."""
+
+    ids: np.ndarray
+    scores: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+EMPTY = Scored(np.empty(0, np.int64), np.empty(0, np.float64))
+
+
+class ArrayScores:
+    """Score queries as arrays, keeping each leaf's arrays for the index version within a
+    budget of postings (0: none kept)."""
+
+    def __init__(self, budget: int):
+        self.budget = budget
+        self._cache: dict = {}
+        self._generation = None
+        self._held = 0
+        self._lock = threading.Lock()
+        self._lengths: dict = {}  # (segment id, field) → lengths, for one generation
+        self._length_generation = None
+
+    # Whole queries
+
+    def scores(self, searcher, generation: int, q, memo: dict | None = None) -> Scored | None:
+        """Return every match of q and its score, or None if q has a part not handled here.
+
+        :param memo: a dict kept for one search: each part of q (by identity) is scored once,
+            so the plan's clauses can read their matches afterwards. Returned arrays are
+            shared: read them, do not change them.
+        """
+        if memo is None:
+            memo = {}
+        found = memo.get(id(q))
+        if found is not None:
+            return found[1]
+        result = self._scores(searcher, generation, q, memo)
+        memo[id(q)] = (q, result)  # q kept alive with it, so its id is not reused meanwhile
+        return result
+
+    def _scores(self, searcher, generation: int, q, memo: dict) -> Scored | None:
+        kind = type(q)
+        if kind is wq.Term or kind is wq.Phrase:
+            return self._leaf(searcher, generation, q, memo)
+        if kind is wq.Or and not q.minmatch and not q.scale:
+            parts = []
+            for sub in q.subqueries:
+                part = self.scores(searcher, generation, sub, memo)
+                if part is None:
+                    return None
+                parts.append(part)
+            return _boosted(union(parts, searcher.doc_count_all()), q.boost)
+        if kind is wq.And:
+            positive = [s for s in q.subqueries if type(s) is not wq.Not]
+            negative = [s.query for s in q.subqueries if type(s) is wq.Not]
+            if not positive:
+                return None
+            parts = []
+            for sub in positive:
+                part = self.scores(searcher, generation, sub, memo)
+                if part is None:
+                    return None
+                parts.append(part)
+            ids, total = parts[0]
+            for part in parts[1:]:
+                ids, mine, theirs = np.intersect1d(ids, part.ids, assume_unique=True, return_indices=True)
+                total = total[mine] + part.scores[theirs]
+            for sub in negative:
+                excluded = self.scores(searcher, generation, sub, memo)
+                if excluded is None:
+                    return None
+                keep = ~np.isin(ids, excluded.ids, assume_unique=True)
+                ids, total = ids[keep], total[keep]
+            # Whoosh scores a NOT clause as a match of constant weight (its boost) in an AND.
+            bonus = sum(s.boost for s in q.subqueries if type(s) is wq.Not)
+            if bonus:
+                total = total + bonus
+            return _boosted(Scored(ids, total), q.boost)
+        return None
+
+    # Leaves
+
+    def _leaf(self, searcher, generation: int, q, memo: dict) -> Scored:
+        if type(q) is wq.Term:
+            found = self._term(searcher, generation, q, memo)
+        else:
+            key = ("phrase", repr(q))
+            found = self._cached(generation, key)
+            if found is None:
+                found = self._phrase(searcher, generation, q, memo)
+                if found is not None:
+                    self._keep(generation, key, found)
+        return found if found is not None else _matcher_scores(searcher, q)
+
+    def _cached(self, generation: int, key):
+        with self._lock:
+            if generation == self._generation and key in self._cache:
+                found = self._cache.pop(key)
+                self._cache[key] = found  # most recently used last
+                return found
+        return None
+
+    def _keep(self, generation: int, key, found) -> None:
+        """Keep found (Postings or Scored) for this index version, within the budget."""
+        if not self.budget or len(found) > self.budget // 4:
+            return
+        with self._lock:
+            if self._generation is None or generation > self._generation:
+                self._cache, self._held, self._generation = {}, 0, generation
+            if generation == self._generation and key not in self._cache:
+                self._cache[key] = found
+                self._held += len(found)
+                while self._held > self.budget:
+                    oldest = next(iter(self._cache))
+                    self._held -= len(self._cache.pop(oldest))
+
+    def _term(self, searcher, generation: int, q, memo: dict) -> Scored | None:
+        """Score a Term: its postings' unboosted scores times its boost (as Whoosh does)."""
+        found = self.postings(searcher, generation, q.fieldname, q.text, memo)
+        if found is None:
+            return None
+        return Scored(found.ids, found.scores if q.boost == 1.0 else found.scores * q.boost)
+
+    def postings(self, searcher, generation: int, fieldname: str, text, memo: dict) -> Postings | None:
+        """Return a term's postings with their unboosted BM25F scores and positions: read once
+        per search (memo) and kept for the index version within the budget. None when the
+        weighting is not BM25F (or a subclass whose changes live in its scorer's idf and
+        average length), or the field is not scored by it."""
+        weighting = searcher.weighting
+        if not isinstance(weighting, scoring.BM25F) or fieldname not in searcher.schema:
+            return None
+        try:
+            btext = searcher.schema[fieldname].to_bytes(text)
+        except ValueError:
+            return None
+        key = ("postings", fieldname, btext)
+        if key in memo:
+            return memo[key]
+        found = self._cached(generation, key)
+        if found is None:
+            found = self._read(searcher, generation, fieldname, btext)
+            if found is not None:
+                self._keep(generation, key, found)
+        memo[key] = found
+        return found
+
+    def _read(self, searcher, generation: int, fieldname: str, btext: bytes) -> Postings | None:
+        weighting = searcher.weighting
+        ids_parts, score_parts, values = [], [], []
+        constants = None
+        for sub, offset in searcher.leaf_searchers():
+            reader = sub.reader()
+            try:
+                m = reader.postings(fieldname, btext)
+            except TermNotFound:
+                continue
+            if constants is None:
+                constants = _constants(weighting, sub, fieldname, btext)
+                if constants is None:
+                    return None  # an unscored field (WeightScorer)
+            ids, tf, vals = _postings(m)
+            if not len(ids):
+                continue
+            idf, avgfl, b, k1 = constants
+            fl = self._segment_lengths(reader, fieldname, generation)[ids]
+            # scoring.bm25, operation for operation (the same floats as Whoosh's)
+            ids_parts.append(ids + offset if offset else ids)
+            score_parts.append(idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl))))
+            values += vals
+        if not ids_parts:
+            return Postings(EMPTY.ids, EMPTY.scores, [])
+        if len(ids_parts) == 1:
+            return Postings(ids_parts[0], score_parts[0], values)
+        return Postings(np.concatenate(ids_parts), np.concatenate(score_parts), values)  # in docnum order
+
+    def _phrase(self, searcher, generation: int, q, memo: dict) -> Scored | None:
+        """Score a Phrase as Whoosh's phrase matcher does: where its words follow each other
+        (each within ``slop`` positions after the one before), the sum of the words' own
+        scores (unboosted) times the phrase's boost. None when a word cannot be read here."""
+        found = self.phrase_bound(searcher, generation, q, memo)
+        if found is None:
+            return None
+        keep = found.check(np.arange(len(found.ids)))
+        return Scored(found.ids[keep], found.scores[keep])
+
+    def phrase_bound(self, searcher, generation: int, q, memo: dict) -> PhraseBound | None:
+        """Return the documents holding every word of a Phrase and the score each would get
+        from it (``_phrase``); whether the words are near enough is asked per document."""
+        field = searcher.schema[q.fieldname] if q.fieldname in searcher.schema else None
+        if type(q) is not wq.Phrase or field is None or not q.words or not field.format \
+                or not field.format.supports("positions"):
+            return None
+        words = [self.postings(searcher, generation, q.fieldname, w, memo) for w in q.words]
+        if any(w is None for w in words):
+            return None
+        ids = words[0].ids
+        at = [np.arange(len(ids))]
+        for word in words[1:]:
+            ids, mine, theirs = np.intersect1d(ids, word.ids, assume_unique=True, return_indices=True)
+            at = [a[mine] for a in at] + [theirs]
+        scores = _tree_sum([w.scores[a] for w, a in zip(words, at, strict=True)])
+        if q.boost != 1.0:
+            scores = scores * q.boost
+        return PhraseBound(ids, scores, words, at, q.slop, field.format)
+
+    def _segment_lengths(self, reader, fieldname: str, generation: int) -> np.ndarray:
+        """Return every document's length in fieldname for one segment, as BM25F reads it."""
+        key = (reader.segment().segment_id(), fieldname)
+        with self._lock:
+            if generation != self._length_generation:
+                self._lengths, self._length_generation = {}, generation
+            found = self._lengths.get(key)
+        if found is None:
+            found = np.array(field_lengths(reader, fieldname), dtype=np.float64)
+            with self._lock:
+                if generation == self._length_generation:
+                    self._lengths[key] = found
+        return found
+
+    def warm(self, searcher, fields) -> None:
+        """Read every segment's field lengths for fields."""
+        generation = searcher.reader().generation()
+        for sub, _ in searcher.leaf_searchers():
+            for field in fields:
+                if field in sub.reader().schema:
+                    self._segment_lengths(sub.reader(), field, generation)
+
+
+def _postings(m) -> tuple[np.ndarray, np.ndarray, list]:
+    """Return a posting list's docnums (int64), weights (float64) and values (encoded
+    positions), without deleted documents."""
+    excluded = None
+    if type(m) is FilterMatcher and m._exclude:
+        m, excluded = m.child, m._ids
+    if type(m) is W3LeafMatcher and not m._byteids:
+        ids_parts, weight_parts, values = [], [], []
+        postfile = m._postfile
+        while m.is_active():
+            data = postfile.get(m._dataoffset, m._nextoffset - m._dataoffset)
+            deltas, weights, block_values = loads(zlib.decompress(data) if m._compression else data)
+            n = m._blocklength
+            if block_values is None or isinstance(block_values, bytes):  # fixed-size values
+                m._data = (deltas, weights, block_values)
+                m._read_values()
+                block_values = m._values
+            values += block_values
+            ids_parts.append(np.cumsum(np.array(deltas, dtype=np.int64)))  # whoosh's delta_decode
+            if weights is None:
+                weight_parts.append(np.ones(n))
+            elif isinstance(weights, float):
+                weight_parts.append(np.full(n, weights))
+            else:
+                weight_parts.append(np.array(weights, dtype=np.float64))
+            m._next_block()
+        if not ids_parts:
+            return EMPTY.ids, EMPTY.scores, []
+        ids = np.concatenate(ids_parts) if len(ids_parts) != 1 else ids_parts[0]
+        tf = np.concatenate(weight_parts) if len(weight_parts) != 1 else weight_parts[0]
+    else:  # inlined postings or another codec: one posting at a time
+        found, weights, values = [], [], []
+        while m.is_active():
+            found.append(m.id())
+            weights.append(m.weight())
+            values.append(m.value())
+            m.next()
+        ids, tf = np.array(found, dtype=np.int64), np.array(weights, dtype=np.float64)
+    if excluded:
+        keep = ~np.isin(ids, np.fromiter(excluded, np.int64, len(excluded)))
+        ids, tf = ids[keep], tf[keep]
+        values = [v for v, k in zip(values, keep.tolist(), strict=True) if k]
+    return ids, tf, values
+
+
+def _matcher_scores(searcher, q) -> Scored:
+    """Score q with its own Whoosh matcher, one document at a time."""
+    ids, scores = [], []
+    m = q.matcher(searcher, searcher.context())
+    while m.is_active():
+        ids.append(m.id())
+        scores.append(m.score())
+        m.next()
+    return Scored(np.array(ids, dtype=np.int64), np.array(scores, dtype=np.float64))
+
+
+def union(parts: list[Scored], size: int) -> Scored:
+    """Return the union of parts, each docnum's scores added in the parts' order."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return EMPTY
+    if len(parts) == 1:
+        return parts[0]
+    total = np.zeros(size)
+    hit = np.zeros(size, dtype=bool)
+    for ids, scores in parts:
+        total[ids] += scores  # docnums are unique within a part
+        hit[ids] = True
+    ids = np.flatnonzero(hit)
+    return Scored(ids, total[ids])
+
+
+def _boosted(found: Scored, boost: float) -> Scored:
+    return found if boost == 1.0 else Scored(found.ids, found.scores * boost)
+
+
+def _constants(weighting, searcher, fieldname: str, btext: bytes):
+    """Return a term's BM25F (idf, avgfl, B, K1), or None for a field BM25F does not score.
+    The idf and average length are the whole index's: the same in every segment."""
+    fast = getattr(weighting, "term_constants", None)
+    if fast is not None:
+        return fast(searcher, fieldname, btext)
+    scorer = weighting.scorer(searcher, fieldname, btext)
+    if type(scorer) is not scoring.BM25FScorer:
+        return None
+    return scorer.idf, scorer.avgfl, scorer.B, scorer.K1
+
+
+def field_lengths(reader, fieldname: str) -> list[int]:
+    """Return every document's length in fieldname for one segment reader, as BM25F reads it:
+    the lengths column read in one piece (one byte per document), else document by document."""
+    count = reader.doc_count_all()
+    try:
+        column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        raw = column._dbfile.get(column._basepos, column._count) if column is not None else b""
+        if column is not None and (column._fixedlen != 1 or len(raw) != column._count):
+            raise ValueError("unexpected lengths column")
+    except (AttributeError, ValueError):
+        return [reader.doc_field_length(d, fieldname, 1) or 1 for d in range(count)]
+    lengths = [byte_to_length(b) or 1 for b in raw]
+    return lengths + [1] * (count - len(lengths))
+
+
+def _tree_sum(parts: list):
+    """Add parts as Whoosh's intersection matchers do: halves first (``make_binary_tree``)."""
+    if len(parts) == 1:
+        return parts[0]
+    half = len(parts) // 2
+    return _tree_sum(parts[:half]) + _tree_sum(parts[half:])

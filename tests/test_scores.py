@@ -1,0 +1,147 @@
+"""Queries scored as arrays (``scores``, ``phrases``, ``ranked``) against Whoosh's own
+matchers, over real indexes: phrases with any slop and length, proximity bonuses checked
+only for the documents that can reach the page, facet and group columns."""
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from whoosh.query import Phrase, Term
+
+from indexer import groups
+from indexer.ranked import Ranked, rank_plan, top
+from indexer.scores import Scored
+from indexer.search import SearchIndex
+from indexer.versions import FacetColumn, GroupColumn
+from indexer.write import write_documents
+
+WORDS = "alfa beta gamma delta eco foxtrot golf hotel".split()
+
+
+@pytest.fixture(scope="module")
+def word_index(tmp_path_factory):
+    """60 Spanish pages of random words from a small vocabulary (so phrases occur at every
+    distance), written in two segments, with one page deleted (Whoosh then filters postings)."""
+    from indexer.crawl import LocalCrawler
+    from indexer.enrich import enrich
+    from indexer.extract import extract
+    from indexer.segment import segment
+
+    root = tmp_path_factory.mktemp("words")
+    rng = random.Random(11)
+    site = root / "site"
+    site.mkdir()
+    for n in range(60):
+        text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 120)))
+        (site / f"p{n:02d}.html").write_text(
+            f"<html lang='es'><title>Página {n}</title><p>{text}</p></html>", "utf-8")
+    docs = []
+    for page in LocalCrawler(str(site)):
+        docs += segment(extract(page))
+    docs = enrich(docs)
+    write_documents(root / "ix", docs[:30], [], rebuild=True, procs=1)
+    write_documents(root / "ix", docs[30:], [], procs=1)
+    write_documents(root / "ix", [], [], remove={docs[3].url}, procs=1)  # a deletion in the first segment
+    return SearchIndex(root / "ix", cache_size=0)
+
+
+def whoosh_scores(searcher, q) -> dict[int, float]:
+    """Return docnum → score from Whoosh's own matcher, segment by segment (as it searches)."""
+    found = {}
+    for sub, offset in searcher.leaf_searchers():
+        m = q.matcher(sub, sub.context())
+        while m.is_active():
+            found[m.id() + offset] = m.score()
+            m.next()
+    return found
+
+
+@pytest.mark.parametrize("words", [["alfa", "beta"], ["beta", "alfa"], ["gamma", "gamma"],
+                                   ["alfa", "beta", "gamma"], ["eco", "golf", "eco", "hotel"]])
+@pytest.mark.parametrize("slop", [1, 2, 4])
+def test_phrases_match_and_score_as_whoosh(word_index, words, slop):
+    searcher = word_index.searcher()
+    assert len(list(searcher.leaf_searchers())) == 2 and searcher.reader().has_deletions()
+    for field in ("content_any", "content_es"):
+        terms = words if field == "content_any" else [word_index._builder.stem("es", w) for w in words]
+        q = Phrase(field, terms, slop=slop, boost=0.7)
+        mine = word_index._scores.scores(searcher, searcher.reader().generation(), q)
+        theirs = whoosh_scores(searcher, q)
+        assert mine is not None and len(theirs) > 0 or words == ["eco", "golf", "eco", "hotel"]
+        assert mine.ids.tolist() == sorted(theirs)
+        assert mine.scores.tolist() == pytest.approx([theirs[d] for d in mine.ids.tolist()], rel=1e-12)
+
+
+def test_terms_score_as_whoosh_with_deletions(word_index):
+    searcher = word_index.searcher()
+    for word in WORDS:
+        q = Term("content_any", word, boost=0.5)
+        mine = word_index._scores.scores(searcher, searcher.reader().generation(), q)
+        theirs = whoosh_scores(searcher, q)
+        assert mine.ids.tolist() == sorted(theirs)
+        assert mine.scores.tolist() == pytest.approx([theirs[d] for d in mine.ids.tolist()], rel=1e-12)
+
+
+@pytest.mark.parametrize("q", ["alfa beta", "gamma delta eco", "beta alfa golf hotel", "foxtrot"])
+def test_proximity_checked_lazily_ranks_as_scoring_everything(word_index, q):
+    """Ranked checks a proximity bonus only where it can change the page; its order must be
+    the order of the whole query scored for every match, under any filter."""
+    searcher = word_index.searcher()
+    generation = searcher.reader().generation()
+    plan = word_index.parse(q)
+    assert plan.proximity or q == "foxtrot"
+    memo: dict = {}
+    ranked, _ = rank_plan(word_index._scores, searcher, generation, plan, memo)
+    full = word_index._scores.scores(searcher, generation, plan.query, {})
+    rng = random.Random(len(q))
+    size = searcher.doc_count_all()
+    for share in (1.0, 0.5, 0.1):
+        allow = np.array([rng.random() < share for _ in range(size)])
+        keep = allow[full.ids]
+        expected = top(full.ids[keep], full.scores[keep], None)
+        assert list(ranked.stream(allow)) == expected
+        for limit in (1, 3, 10):
+            assert ranked.top(allow, limit) == expected[:limit]
+
+
+def test_ranked_without_bonuses_is_plain_top():
+    ranked = Ranked(Scored(np.array([1, 4, 5, 9]), np.array([0.5, 2.0, 2.0, 1.0])))
+    allow = np.ones(10, dtype=bool)
+    assert ranked.top(allow, 3) == [(2.0, 4), (2.0, 5), (1.0, 9)]  # ties to the lower docnum
+    allow[4] = False
+    assert list(ranked.stream(allow)) == [(2.0, 5), (1.0, 9), (0.5, 1)]
+
+
+def test_facet_and_group_columns_equal_set_algebra():
+    rng = random.Random(2)
+    size = 200
+    sets = {v: frozenset(rng.sample(range(size), rng.randint(0, 40))) for v in ("ec", "mx", "pe", "fr", "none")}
+    sets["none"] = frozenset()
+    column = FacetColumn(sets, size)
+    members = {f"g{n}": frozenset(rng.sample(range(size), 3)) for n in range(20)}
+    members = {g: d - frozenset().union(*[m for h, m in members.items() if h < g]) for g, d in members.items()}
+    members = {g: d for g, d in members.items() if d}
+    group_of = {d: g for g, docs in members.items() for d in docs}
+    group_col = GroupColumn(members, size)
+    for _ in range(20):
+        chosen = set(rng.sample(range(size), rng.randint(0, size)))
+        mask = np.zeros(size, dtype=bool)
+        mask[list(chosen)] = True
+        assert column.counts(mask) == {v: len(d & chosen) for v, d in sets.items() if d & chosen}
+        assert set(np.flatnonzero(column.mask(["ec", "pe", "unknown"])).tolist()) == sets["ec"] | sets["pe"]
+        reach = groups.with_versions(chosen, group_of, members)
+        assert set(np.flatnonzero(group_col.with_versions(mask)).tolist()) == reach
+        assert group_col.distinct(mask) == len({group_of.get(d, d) for d in chosen})
+
+
+def test_cached_postings_give_the_same_answers(site_index_dir):
+    """The budgeted cache keeps postings (docnums, scores, positions) across searches."""
+    cold = SearchIndex(site_index_dir, cache_size=0)
+    warm = SearchIndex(site_index_dir, cache_size=64)
+    for q in ["migración desarrollo", "desarrollo local", '"inclusión social"', "remesas familias Loja"] * 2:
+        a, b = cold.search(q), warm.search(q + " ")  # another answer-cache key: the plan and postings are reused
+        assert [(r["id"], r["score"], r["snippet"]) for r in a["results"]] == \
+            [(r["id"], r["score"], r["snippet"]) for r in b["results"]]
+        assert a["facets"] == b["facets"] and a["total"] == b["total"]
+    assert warm._scores._held > 0 and cold._scores._held == 0
