@@ -23,14 +23,12 @@ class PhraseBound:
     words are near enough, and the check of that, one document at a time."""
 
     def __init__(self, ids, scores, words: list, at: list, slop: int, format_):
-        """:param words: each word's ``scores.Postings``; at: for each word, the place of each
-            candidate in its postings."""
+        """:param words: for each word, (a searcher, its postings' ``scores.Blocks``); at: for
+            each word, the place of each candidate among its postings."""
         self.ids, self.scores = ids, scores
         self._words, self._at, self._slop = words, at, slop
         self._decode = format_.decode_positions
-        # Whoosh's Positions values: a count, then a pickled list of position deltas
-        self._fast = type(format_) is Positions and all(
-            v[_INT_SIZE:_INT_SIZE + 2] == _PROTOCOL_2 for w in words for v in w.values[:1])
+        self._positions = type(format_) is Positions
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -41,8 +39,8 @@ class PhraseBound:
         ``ordered=True, mindist=1``). Positions are compared as arrays of keys ``place << 32 |
         position``, one per word, so a document's check is a few array look-ups."""
         ends = None
-        for word, at in zip(self._words, self._at, strict=True):
-            keys = self._keys(word.values, at[which])
+        for (searcher, blocks), at in zip(self._words, self._at, strict=True):
+            keys = self._keys(blocks.values(searcher, at[which]))
             if ends is None:
                 ends = keys
             else:
@@ -58,13 +56,14 @@ class PhraseBound:
         found[ends >> 32] = True
         return found
 
-    def _keys(self, values: list, at: np.ndarray) -> np.ndarray:
-        """Return ``place << 32 | position`` for every position of the values at these places."""
-        chosen = [values[i] for i in at.tolist()]
-        lists = _decode_all(chosen) if self._fast else [self._decode(v) for v in chosen]
+    def _keys(self, values: list) -> np.ndarray:
+        """Return ``place << 32 | position`` for every position of the values (in order)."""
+        # Whoosh's Positions values: a count, then a pickled list of position deltas
+        fast = self._positions and all(v[_INT_SIZE:_INT_SIZE + 2] == _PROTOCOL_2 for v in values)
+        lists = _decode_all(values) if fast else [self._decode(v) for v in values]
         counts = np.fromiter(map(len, lists), np.int64, len(lists))
         positions = np.fromiter(chain.from_iterable(lists), np.int64, int(counts.sum()))
-        if self._fast:  # deltas: a running sum, started again at each document
+        if fast:  # deltas: a running sum, started again at each document
             positions = np.cumsum(positions)
             starts = np.cumsum(counts) - counts
             positions -= np.repeat(np.concatenate(([0], positions))[starts], counts)

@@ -63,14 +63,16 @@ class Ranked:
             keep = allow[self.ids]
             return top(self.ids[keep], self.base[keep], limit)
         found = []
-        for pair in self.stream(allow):
+        for pair in self.stream(allow, first=limit or 16):
             found.append(pair)
             if limit is not None and len(found) >= limit:
                 break
         return found
 
-    def stream(self, allow: np.ndarray):
-        """Yield (score, docnum) of the documents of the allow mask, best first."""
+    def stream(self, allow: np.ndarray, first: int = 16):
+        """Yield (score, docnum) of the documents of the allow mask, best first.
+
+        :param first: how many documents to check at first (then twice as many each time)."""
         keep = np.flatnonzero(allow[self.ids])
         if not self._bonuses:
             yield from top(self.ids[keep], self.base[keep], None)
@@ -78,7 +80,7 @@ class Ranked:
         order = keep[np.lexsort((self.ids[keep], -self.upper[keep]))]
         ids, upper = self.ids.tolist(), self.upper.tolist()
         heap: list = []
-        at, batch = 0, 16
+        at, batch = 0, max(1, first)
         while at < len(order) or heap:
             if heap and (at == len(order) or heap[0] < (-upper[order[at]], ids[order[at]])):
                 score, docnum = heapq.heappop(heap)  # no unchecked document can beat it

@@ -31,14 +31,52 @@ from .phrases import PhraseBound
 
 
 class Postings(NamedTuple):
-    """A term's docnums (sorted), unboosted scores and encoded positions (Whoosh's values)."""
+    """A term's docnums (sorted), unboosted scores, and where to read their positions."""
 
     ids: np.ndarray
     scores: np.ndarray
-    values: list
+    blocks: Blocks
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+class Blocks:
+    """Where each block of a term's postings lies, so that the positions (Whoosh's values)
+    of a few postings can be read without unpickling those of all the others."""
+
+    def __init__(self):
+        self.size = 0  # postings so far, deleted ones included
+        self._starts: list[int] = []  # each block's first posting
+        self._places: list[tuple] = []  # each block's (segment number, offset, length, compressed)
+        self._read: dict[int, tuple] = {}  # block number → its values, once read
+        self.kept: np.ndarray | None = None  # per posting kept, its place among all (None: the same)
+
+    def add(self, segment: int, offset: int, length: int, compressed: bool, count: int, values=None) -> None:
+        if values is not None:
+            self._read[len(self._starts)] = values
+        self._starts.append(self.size)
+        self._places.append((segment, offset, length, compressed))
+        self.size += count
+
+    def values(self, searcher, places: np.ndarray) -> list[bytes]:
+        """Return the values of the postings at these places (of the term's kept postings),
+        reading each block they are in once, from this searcher's segments (the term was read
+        from the same index version)."""
+        places = places if self.kept is None else self.kept[places]
+        blocks = np.searchsorted(self._starts, places, side="right") - 1
+        readers = None
+        out = []
+        for place, block in zip(places.tolist(), blocks.tolist(), strict=True):
+            values = self._read.get(block)
+            if values is None:
+                if readers is None:
+                    readers = [sub.reader() for sub, _ in searcher.leaf_searchers()]
+                segment, offset, length, compressed = self._places[block]
+                data = readers[segment]._terms._postfile.get(offset, length)
+                values = self._read[block] = _block_values(loads(zlib.decompress(data) if compressed else data))
+            out.append(values[place - self._starts[block]])
+        return out
 
 
 class Scored(NamedTuple):
@@ -154,7 +192,9 @@ class ArrayScores:
         with self._lock:
             if self._generation is None or generation > self._generation:
                 self._cache, self._held, self._generation = {}, 0, generation
-            if generation == self._generation and key not in self._cache:
+            if generation == self._generation:
+                if key in self._cache:  # read again, with positions
+                    self._held -= len(self._cache.pop(key))
                 self._cache[key] = found
                 self._held += len(found)
                 while self._held > self.budget:
@@ -169,10 +209,11 @@ class ArrayScores:
         return Scored(found.ids, found.scores if q.boost == 1.0 else found.scores * q.boost)
 
     def postings(self, searcher, generation: int, fieldname: str, text, memo: dict) -> Postings | None:
-        """Return a term's postings with their unboosted BM25F scores and positions: read once
-        per search (memo) and kept for the index version within the budget. None when the
-        weighting is not BM25F (or a subclass whose changes live in its scorer's idf and
-        average length), or the field is not scored by it."""
+        """Return a term's postings with their unboosted BM25F scores (their positions are
+        read when asked, a block at a time): read once per search (memo) and kept for the
+        index version within the budget. None when the weighting is not BM25F (or a subclass
+        whose changes live in its scorer's idf and average length), or the field is not
+        scored by it."""
         weighting = searcher.weighting
         if not isinstance(weighting, scoring.BM25F) or fieldname not in searcher.schema:
             return None
@@ -181,9 +222,7 @@ class ArrayScores:
         except ValueError:
             return None
         key = ("postings", fieldname, btext)
-        if key in memo:
-            return memo[key]
-        found = self._cached(generation, key)
+        found = memo[key] if key in memo else self._cached(generation, key)
         if found is None:
             found = self._read(searcher, generation, fieldname, btext)
             if found is not None:
@@ -193,9 +232,11 @@ class ArrayScores:
 
     def _read(self, searcher, generation: int, fieldname: str, btext: bytes) -> Postings | None:
         weighting = searcher.weighting
-        ids_parts, score_parts, values = [], [], []
+        ids_parts, score_parts, kept_parts = [], [], []
+        blocks = Blocks()
+        deletions = False
         constants = None
-        for sub, offset in searcher.leaf_searchers():
+        for segment, (sub, offset) in enumerate(searcher.leaf_searchers()):
             reader = sub.reader()
             try:
                 m = reader.postings(fieldname, btext)
@@ -205,7 +246,10 @@ class ArrayScores:
                 constants = _constants(weighting, sub, fieldname, btext)
                 if constants is None:
                     return None  # an unscored field (WeightScorer)
-            ids, tf, vals = _postings(m)
+            start = blocks.size
+            ids, tf, keep = _postings(m, blocks, segment)
+            deletions = deletions or keep is not None
+            kept_parts.append(start + (np.arange(len(ids)) if keep is None else np.flatnonzero(keep)))
             if not len(ids):
                 continue
             idf, avgfl, b, k1 = constants
@@ -213,12 +257,13 @@ class ArrayScores:
             # scoring.bm25, operation for operation (the same floats as Whoosh's)
             ids_parts.append(ids + offset if offset else ids)
             score_parts.append(idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl))))
-            values += vals
+        if deletions:
+            blocks.kept = np.concatenate(kept_parts)
         if not ids_parts:
-            return Postings(EMPTY.ids, EMPTY.scores, [])
+            return Postings(EMPTY.ids, EMPTY.scores, blocks)
         if len(ids_parts) == 1:
-            return Postings(ids_parts[0], score_parts[0], values)
-        return Postings(np.concatenate(ids_parts), np.concatenate(score_parts), values)  # in docnum order
+            return Postings(ids_parts[0], score_parts[0], blocks)
+        return Postings(np.concatenate(ids_parts), np.concatenate(score_parts), blocks)  # in docnum order
 
     def _phrase(self, searcher, generation: int, q, memo: dict) -> Scored | None:
         """Score a Phrase as Whoosh's phrase matcher does: where its words follow each other
@@ -248,7 +293,7 @@ class ArrayScores:
         scores = _tree_sum([w.scores[a] for w, a in zip(words, at, strict=True)])
         if q.boost != 1.0:
             scores = scores * q.boost
-        return PhraseBound(ids, scores, words, at, q.slop, field.format)
+        return PhraseBound(ids, scores, [(searcher, w.blocks) for w in words], at, q.slop, field.format)
 
     def _segment_lengths(self, reader, fieldname: str, generation: int) -> np.ndarray:
         """Return every document's length in fieldname for one segment, as BM25F reads it."""
@@ -273,24 +318,28 @@ class ArrayScores:
                     self._segment_lengths(sub.reader(), field, generation)
 
 
-def _postings(m) -> tuple[np.ndarray, np.ndarray, list]:
-    """Return a posting list's docnums (int64), weights (float64) and values (encoded
-    positions), without deleted documents."""
+def _postings(m, blocks: Blocks, segment: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Return a posting list's docnums (int64) and weights (float64) without deleted
+    documents, and which postings were kept (None: all); where its blocks lie goes to blocks."""
     excluded = None
     if type(m) is FilterMatcher and m._exclude:
         m, excluded = m.child, m._ids
     if type(m) is W3LeafMatcher and not m._byteids:
-        ids_parts, weight_parts, values = [], [], []
+        ids_parts, weight_parts = [], []
         postfile = m._postfile
         while m.is_active():
-            data = postfile.get(m._dataoffset, m._nextoffset - m._dataoffset)
-            deltas, weights, block_values = loads(zlib.decompress(data) if m._compression else data)
+            offset, length = m._dataoffset, m._nextoffset - m._dataoffset
+            data = postfile.get(offset, length)
+            if m._compression:
+                data = zlib.decompress(data)
             n = m._blocklength
-            if block_values is None or isinstance(block_values, bytes):  # fixed-size values
-                m._data = (deltas, weights, block_values)
-                m._read_values()
-                block_values = m._values
-            values += block_values
+            block = _without_values(data, n)
+            values = None
+            if block is None:  # laid out otherwise: unpickled whole
+                block = loads(data)
+                values = _block_values(block)
+            deltas, weights, _ = block
+            blocks.add(segment, offset, length, bool(m._compression), n, values)
             ids_parts.append(np.cumsum(np.array(deltas, dtype=np.int64)))  # whoosh's delta_decode
             if weights is None:
                 weight_parts.append(np.ones(n))
@@ -300,22 +349,59 @@ def _postings(m) -> tuple[np.ndarray, np.ndarray, list]:
                 weight_parts.append(np.array(weights, dtype=np.float64))
             m._next_block()
         if not ids_parts:
-            return EMPTY.ids, EMPTY.scores, []
+            return EMPTY.ids, EMPTY.scores, None
         ids = np.concatenate(ids_parts) if len(ids_parts) != 1 else ids_parts[0]
         tf = np.concatenate(weight_parts) if len(weight_parts) != 1 else weight_parts[0]
-    else:  # inlined postings or another codec: one posting at a time
+    else:  # inlined postings or another codec: one posting at a time, values read now
         found, weights, values = [], [], []
         while m.is_active():
             found.append(m.id())
             weights.append(m.weight())
             values.append(m.value())
             m.next()
+        blocks.add(segment, 0, 0, False, len(found), tuple(values))
         ids, tf = np.array(found, dtype=np.int64), np.array(weights, dtype=np.float64)
+    keep = None
     if excluded:
         keep = ~np.isin(ids, np.fromiter(excluded, np.int64, len(excluded)))
         ids, tf = ids[keep], tf[keep]
-        values = [v for v, k in zip(values, keep.tolist(), strict=True) if k]
-    return ids, tf, values
+    return ids, tf, keep
+
+
+def _block_values(block: tuple) -> tuple:
+    """Return the values of an unpickled W3 block (ids, weights, values), one per posting."""
+    deltas, _, values = block
+    if values is None:  # fixed-size values of size 0
+        return (None,) * len(deltas)
+    if isinstance(values, bytes):  # fixed-size values, joined
+        size = len(values) // len(deltas)
+        return tuple(values[i:i + size] for i in range(0, len(values), size))
+    return values
+
+
+#: Where a block's values start in its pickle, (ids, weights, values) in protocol 2: each
+#: value is a bytes object, which protocol 2 pickles as a call of this function.
+_BYTES_CALL = b"c_codecs\nencode\n"
+
+
+def _without_values(data: bytes, count: int):
+    """Return a block's (ids, weights, None), unpickling everything but its values (the
+    positions: most of the work, and not needed to score), or None if the block is not laid
+    out as expected (then the caller unpickles it all)."""
+    at = data.find(_BYTES_CALL)
+    if at < 0:
+        return None
+    if count > 3:  # a tuple of over three items opens with a MARK
+        at -= 1
+        if data[at:at + 1] != b"(":
+            return None
+    try:
+        ids, weights, _ = loads(data[:at] + b"N\x87.")  # None for the values, TUPLE3, STOP
+    except Exception:
+        return None
+    if len(ids) != count or not (weights is None or isinstance(weights, float) or len(weights) == count):
+        return None
+    return ids, weights, None
 
 
 def _matcher_scores(searcher, q) -> Scored:

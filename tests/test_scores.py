@@ -145,3 +145,21 @@ def test_cached_postings_give_the_same_answers(site_index_dir):
             [(r["id"], r["score"], r["snippet"]) for r in b["results"]]
         assert a["facets"] == b["facets"] and a["total"] == b["total"]
     assert warm._scores._held > 0 and cold._scores._held == 0
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 128])
+@pytest.mark.parametrize("weights", ["none", "one", "each"])
+def test_blocks_unpickled_without_their_values(count, weights):
+    """A W3 block is a pickled (ids, weights, values); scoring skips the values (positions),
+    and a block laid out otherwise is left to the whole unpickling."""
+    import pickle
+
+    from indexer.scores import _without_values
+
+    ids = tuple(range(1, count + 1))
+    w = {"none": None, "one": 2.0, "each": tuple(float(i % 3 + 1) for i in range(count))}[weights]
+    values = tuple(bytes([0, 0, 0, 1]) + pickle.dumps([i], 2) for i in range(count))
+    data = pickle.dumps((ids, w, values), 2)
+    assert _without_values(data, count) == (ids, w, None)
+    assert _without_values(pickle.dumps((ids, w, None), 2), count) is None  # no values to skip
+    assert _without_values(data, count + 1) is None  # not the block it claims to be
