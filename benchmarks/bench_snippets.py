@@ -3,6 +3,8 @@
     python benchmarks/bench_snippets.py [--index var/qb-10000/m4d] [--rows var/qb-10000/extracted.pickle]
                                         [--queries 300] [--rounds 5] [--seed 1]
 
+(the index and rows ``query_bench.py --work var/qb-10000`` builds; the index is only read).
+
 Seeded queries (``queries.make_queries`` over the extracted rows the index was built from)
 run once through ``SearchIndex.search`` (caches off, index opened read-only) to collect each
 page's hits; then the snippets of each page are timed, per page and per hit, built by:
@@ -10,11 +12,14 @@ page's hits; then the snippets of each page are timed, per page and per hit, bui
 - ``whoosh``: Whoosh's ``Highlighter.highlight_hit`` (the whole text re-analyzed);
 - ``previous``: the cheap path before this one (every token looked up in the compiled chain's
   memo, windows of tokens fed to Whoosh's fragmenter), as of commit 3703d79;
-- ``m4d-search``: ``indexer.snippets`` now (candidate regex, fragments replayed).
+- ``m4d-search``: ``indexer.snippets`` now (candidates by folded prefixes, fragments replayed
+  from match to match).
 
-Per-query memos (query words, candidate regex) are cleared before each page, so their cost
-is counted. Prints medians over the pages (each page's time the median of ``--rounds``),
-p90, ratios, and how many snippets differ from Whoosh's (must be 0).
+Per-query memos (query words, candidate prefixes, and re's compiled patterns) are cleared
+before each page, so their cost is counted. Prints medians over the pages (each page's time
+the median of ``--rounds``), p90, the mean per hit, ratios, and how many snippets differ from
+Whoosh's (must be 0). Last, the whole ``SearchIndex.search`` is timed with the previous
+snippet path and with this one.
 """
 from __future__ import annotations
 
@@ -26,17 +31,19 @@ import sys
 import time
 from pathlib import Path
 
+from whoosh.highlight import ContextFragmenter, Highlighter, top_fragments
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from whoosh.highlight import ContextFragmenter, Highlighter, top_fragments  # noqa: E402
-
 import queries as query_sets  # noqa: E402
+
 from indexer import snippets  # noqa: E402
 from indexer.search import SearchIndex  # noqa: E402
 
-MAIN = HERE.parent.parent / "main" / "var" / "qb-10000"
+#: What ``query_bench.py --work var/qb-10000`` leaves: the index and the extracted rows.
+WORK = HERE.parent / "var" / "qb-10000"
 
 
 class _OldToken:
@@ -136,8 +143,8 @@ def run_page(page: list[tuple], method) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--index", type=Path, default=MAIN / "m4d")
-    parser.add_argument("--rows", type=Path, default=MAIN / "extracted.pickle")
+    parser.add_argument("--index", type=Path, default=WORK / "m4d")
+    parser.add_argument("--rows", type=Path, default=WORK / "extracted.pickle")
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
@@ -172,7 +179,7 @@ def main() -> None:
 
     print(f"\nSnippets of the first page ({hits / len(pages):.1f} hits a page), {len(pages)} queries, "
           f"median of {args.rounds} rounds per page")
-    print(f"{'system':<12} {'page p50 ms':>12} {'page p90 ms':>12} {'per hit µs':>11} {'differ':>7}")
+    print(f"{'system':<12} {'page p50 ms':>12} {'page p90 ms':>12} {'mean/hit µs':>11} {'differ':>7}")
     new = statistics.median(per_page["m4d-search"])
     for name, values in per_page.items():
         p50 = statistics.median(values)
@@ -182,6 +189,31 @@ def main() -> None:
     ratios = ", ".join(f"{name} {statistics.median(v) / new:.1f}x" for name, v in per_page.items()
                        if name != "m4d-search")
     print(f"\nm4d-search page p50 {new:.3f} ms; slower peers: {ratios}")
+
+    # The whole in-process search (facets, snippets of the page, translations; caches off),
+    # with the previous snippet path and with this one.
+    whole = {}
+    for name in ("previous", "m4d-search"):
+        real = snippets.highlight
+        snippets.highlight = METHODS[name]
+        try:
+            per_query = []
+            for q in queries:
+                times = []
+                for _ in range(3):
+                    re.purge()
+                    started = time.perf_counter()
+                    ix.search(q["q"], filters=q["filters"])
+                    times.append(time.perf_counter() - started)
+                per_query.append(statistics.median(times) * 1000)
+        finally:
+            snippets.highlight = real
+        whole[name] = per_query
+    print(f"\nSearchIndex.search, {len(queries)} queries, median of 3 runs each (ms):")
+    for name, values in whole.items():
+        print(f"{name:<12} p50 {statistics.median(values):7.2f}  mean {statistics.mean(values):7.2f}")
+    print(f"summary: snippets of a page p50 {new:.3f} ms ({ratios}); search p50 "
+          f"{statistics.median(whole['previous']):.2f} → {statistics.median(whole['m4d-search']):.2f} ms")
 
 
 if __name__ == "__main__":

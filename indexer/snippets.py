@@ -5,16 +5,15 @@ per filter, the stemmer on every word), marks the tokens that are query terms an
 ``ContextFragmenter`` over all of them. For texts tokenized by ``analyze.TOKEN_PATTERN``:
 
 1. The text is turned, at C speed, into one byte per character: ``w`` where a token has the
-   character, a space elsewhere (``_marks``). Tokens are the runs of ``w``.
+   character, a space elsewhere (``fragments.marks``). Tokens are the runs of ``w``.
 2. The matched tokens are found without analyzing every token (``_Candidates``): the text,
    folded as the chain folds (case, accents) into Latin-1 bytes, is searched for a prefix of
    each query term (the term minus the letters a stemmer may change) at token starts, and
    each candidate is checked by the chain itself (``termcache``): a candidate is only a
    candidate. A chain whose folding is not known here has every token checked.
-3. ``ContextFragmenter.fragment_tokens`` is replayed from match to match (``_fragments``):
-   its state between two matches depends only on how many token characters lie between
-   them, which the marks count at C speed.
-4. Scoring, ordering and formatting are Whoosh's own (``top_fragments``, the formatter).
+3. ``ContextFragmenter.fragment_tokens`` is replayed from match to match
+   (``fragments.fragments``), and the best fragments picked as ``top_fragments`` would
+   (``fragments.top``); the highlighter's formatter writes them.
 
 The result is the same string as Whoosh's (``tests/test_snippets.py`` and
 ``tests/test_search_cache.py`` compare them on many texts and queries); other tokenizers or
@@ -28,9 +27,11 @@ import weakref
 
 from whoosh import highlight as whoosh_highlight
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StopFilter, SubstitutionFilter
-from whoosh.highlight import ContextFragmenter, Fragment, Highlighter, top_fragments
+from whoosh.highlight import ContextFragmenter, Highlighter
 
+from . import fragments
 from .analyze import STEMMED, TOKEN_PATTERN, SnowballFilter
+from .fragments import W
 
 #: Characters of a text shown when no query word is found in it.
 PLAIN_CHARS = 240
@@ -130,8 +131,10 @@ def highlight_words(highlighter: Highlighter, text: str, words: frozenset, chain
 
 def _highlight(highlighter: Highlighter, text: str, chain, words: frozenset, candidates, top: int,
                minscore: int) -> str:
+    """Return the snippet: candidates (None: every token) checked by the chain, fragments
+    replayed, the best formatted."""
     raw = text.encode("latin-1", "replace")
-    marks, beyond = _marks(text, raw)
+    marks, beyond = fragments.marks(text, raw)
     if candidates is None:  # a chain whose folding is not known here: check every token
         starts = [m.start() for m in re.finditer(rb"w+", marks)]
     else:
@@ -139,41 +142,8 @@ def _highlight(highlighter: Highlighter, text: str, chain, words: frozenset, can
     found = _checked(chain, text, words, starts)
     if not found:
         return ""
-    fragments = _fragments(text, marks, found, highlighter.fragmenter)
-    fragments = top_fragments(fragments, top, highlighter.scorer, highlighter.order, minscore=minscore)
-    return highlighter.formatter.format(fragments)
-
-
-# Token characters
-
-#: Latin-1 byte → b"w" for a word character, b"." for a dot, b" " otherwise.
-_CLASSES = bytes(ord("w") if re.match(r"\w", chr(b)) else ord(".") if b == ord(".") else ord(" ")
-                 for b in range(256))
-#: A word character (the marks of a character beyond Latin-1 are set by checking it).
-_WORD = re.compile(r"\w")
-#: A dot between two word characters, in marks not yet final: a token holds it.
-_INNER_DOT = re.compile(rb"\.(?<=w\.)(?=w)")
-W = ord("w")
-
-
-def _marks(text: str, raw: bytes) -> tuple[bytes, list[int]]:
-    """Return one byte per character of text, b"w" if a token (``TOKEN_PATTERN``: words,
-    dots between word characters) has it and b" " if not, with the offsets of the word
-    characters beyond Latin-1. ``raw`` is ``text.encode("latin-1", "replace")``, where
-    each character beyond Latin-1 is a "?"."""
-    marks = raw.translate(_CLASSES)
-    beyond = []
-    i = raw.find(b"?")
-    while i >= 0:
-        if _WORD.match(text, i):
-            beyond.append(i)
-        i = raw.find(b"?", i + 1)
-    if beyond:
-        patched = bytearray(marks)
-        for i in beyond:
-            patched[i] = W
-        marks = bytes(patched)
-    return _INNER_DOT.sub(b"w", marks).replace(b".", b" "), beyond
+    found = fragments.fragments(text, marks, found, highlighter.fragmenter)
+    return highlighter.formatter.format(fragments.top(found, top, highlighter.scorer, highlighter.order, minscore))
 
 
 # Finding the matched tokens
@@ -252,7 +222,7 @@ class _Candidates:
 
     def starts(self, raw: bytes, marks: bytes, beyond: list[int]) -> list[int]:
         """Return the start of every candidate token, in order (``raw`` and ``beyond`` as
-        in ``_marks``)."""
+        in ``fragments.marks``)."""
         folded = raw.translate(self.table)
         found = {marks.rfind(b" ", 0, i) + 1 for i in beyond}
         for prefix in self.prefixes:
@@ -285,115 +255,3 @@ def _checked(chain, text: str, words: frozenset, starts: list[int]) -> list[_Tok
         if term in words:
             found.append(_Token(term, i, m.end()))
     return found
-
-
-# Fragments
-
-def _fragments(text: str, marks: bytes, found: list[_Token], fragmenter: ContextFragmenter) -> list[Fragment]:
-    """Return the fragments ``fragmenter.fragment_tokens`` makes of text, given its marks and
-    its matched tokens (in order).
-
-    Replayed rules: outside a fragment the fragmenter keeps the tokens starting within
-    ``surround`` characters of the last token's end (forgotten when a fragment closes); a
-    match opens a fragment at the first of them (or at itself, then with ``surround`` more
-    to go). Each match resets a countdown of ``surround`` token characters; the fragment
-    closes on the token where it runs out, or on the token that would pass ``maxchars``
-    token characters (a match there is dropped). A countdown closed at exactly 0 takes the
-    next token into an empty fragment (score 0). A token ending past ``charlimit`` ends
-    everything; a fragment still open then (or at the text's end) ends with that token.
-    """
-    surround, maxchars, charlimit = fragmenter.surround, fragmenter.maxchars, fragmenter.charlimit
-    size = len(text)
-    stop, stop_end = size, None  # tokens from stop on end past charlimit; stop_end: the first's end
-    if charlimit and size > charlimit:
-        q = marks.find(b"w", charlimit)
-        if q >= 0:
-            stop, stop_end = marks.rfind(b" ", 0, q) + 1, _token_end(marks, q)
-    found = [t for t in found if t.startchar < stop]
-    fragments: list[Fragment] = []
-    floor, k = 0, 0  # tokens from floor on came after the last fragment closed; k: next match
-    while k < len(found):
-        t = found[k]
-        if t.startchar < floor:
-            k += 1
-            continue
-        first = _context_start(marks, t.startchar, floor, surround)
-        start, tks, currentlen, zero = None, [], 0, False
-        while True:  # t: a match inside the fragment
-            k += 1
-            length = t.endchar - t.startchar
-            if currentlen + length > maxchars:
-                end = t.endchar
-                break
-            countdown = surround
-            if start is None:
-                start = first
-                if first is None:
-                    start, countdown = t.startchar, 2 * surround
-            tks.append(t)
-            currentlen += length
-            countdown -= length
-            if countdown <= 0:
-                end, zero = t.endchar, countdown == 0
-                break
-            # The tokens after t, up to the next match: does the fragment close among them?
-            limit = found[k].startchar if k < len(found) else stop
-            need = min(countdown, maxchars - currentlen + 1)
-            q = _nth_token_char(marks, t.endchar, need, limit)
-            if q is not None:
-                end = _token_end(marks, q)
-                between = marks.count(b"w", t.endchar, end)
-                zero = currentlen + between <= maxchars and countdown == between
-                break
-            if k == len(found):  # the text, or charlimit, ends inside the fragment
-                end = stop_end if stop_end is not None else marks.rfind(b"w") + 1
-                fragments.append(Fragment(text, tks, start, min(size, end)))
-                return fragments
-            between = marks.count(b"w", t.endchar, limit)
-            currentlen += between
-            t = found[k]
-        fragments.append(Fragment(text, tks, start if start is not None else 0, min(size, end)))
-        floor = end
-        if zero:
-            after = marks.find(b"w", floor)
-            if after >= stop:
-                return fragments
-            if after >= 0 and not (k < len(found) and found[k].startchar == after):
-                floor = _token_end(marks, after)
-                fragments.append(Fragment(text, [], 0, min(size, floor)))
-    return fragments
-
-
-def _token_end(marks: bytes, at: int) -> int:
-    """Return the end of the token holding the character at ``at``."""
-    end = marks.find(b" ", at)
-    return end if end >= 0 else len(marks)
-
-
-def _nth_token_char(marks: bytes, at: int, n: int, limit: int) -> int | None:
-    """Return the offset of the n-th token character from ``at`` on, before ``limit``; None
-    when there are fewer."""
-    while True:
-        at = marks.find(b"w", at, limit)
-        if at < 0:
-            return None
-        window = min(n, limit - at)
-        count = marks.count(b"w", at, at + window)
-        if count == n:  # then the window is n token characters
-            return at + n - 1
-        n -= count
-        at += window
-
-
-def _context_start(marks: bytes, at: int, floor: int, surround: int) -> int | None:
-    """Return where ContextFragmenter starts a fragment opened by the match at ``at``: the
-    first token after floor starting at most ``surround`` characters before the end of the
-    token before the match; None when there is none."""
-    last = marks.rfind(b"w", floor, at)
-    if last < 0:
-        return None
-    low = max(last + 1 - surround, floor)
-    if low and marks[low - 1] == W:  # inside a token: the next one
-        low = _token_end(marks, low)
-    first = marks.find(b"w", low, at)
-    return first if first >= 0 else None
