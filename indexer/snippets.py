@@ -1,20 +1,44 @@
-"""Snippets for the page of hits: Whoosh's highlighter, fed a cheaper token stream.
+"""Snippets for the page of hits: the fragments Whoosh's highlighter would pick, found cheaply.
 
-``Highlighter.highlight_hit`` re-analyzes the stored text of every hit through the field's
-analyzer chain (one generator per filter, the stemmer on every word). Here the text is
-tokenized once with the chain's own pattern and each token's (text, stopped) comes from the
-compiled chain's cache (``termcache``); marking, merging, fragmenting, scoring and formatting
-are Whoosh's own, so the snippet is the same as before, only cheaper (``tests`` compare them).
+``Highlighter.highlight_hit`` re-analyzes the whole stored text of every hit (one generator
+per filter, the stemmer on every word), marks the tokens that are query terms and runs
+``ContextFragmenter`` over all of them. For texts tokenized by ``analyze.TOKEN_PATTERN``:
+
+1. The text is turned, at C speed, into one byte per character: ``w`` where a token has the
+   character, a space elsewhere (``fragments.marks``). Tokens are the runs of ``w``.
+2. The matched tokens are found without analyzing every token (``_Candidates``): the text,
+   folded as the chain folds (case, accents) into Latin-1 bytes, is searched for a prefix of
+   each query term (the term minus the letters a stemmer may change) at token starts, and
+   each candidate is checked by the chain itself (``termcache``): a candidate is only a
+   candidate. A chain whose folding is not known here has every token checked.
+3. ``ContextFragmenter.fragment_tokens`` is replayed from match to match
+   (``fragments.fragments``), and the best fragments picked as ``top_fragments`` would
+   (``fragments.top``); the highlighter's formatter writes them.
+
+The result is the same string as Whoosh's (``tests/test_snippets.py`` and
+``tests/test_search_cache.py`` compare them on many texts and queries); other tokenizers or
+fragmenters take Whoosh's own path.
 """
 from __future__ import annotations
 
 import html
+import re
+import weakref
 
 from whoosh import highlight as whoosh_highlight
-from whoosh.highlight import ContextFragmenter, Highlighter, top_fragments
+from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StopFilter, SubstitutionFilter
+from whoosh.highlight import ContextFragmenter, Highlighter
+
+from . import fragments
+from .analyze import STEMMED, TOKEN_PATTERN, SnowballFilter
+from .fragments import W
 
 #: Characters of a text shown when no query word is found in it.
 PLAIN_CHARS = 240
+#: Letters a Snowball stem (en, es, fr) may differ from its word before its end, accents
+#: aside: French "-icité" → "-iqu" and "-emment" → "-ent" change two ("publicité" →
+#: "publiqu"); every other rule of the three stemmers changes at most the last letter.
+STEM_SLACK = 2
 
 
 class MarkFormatter(whoosh_highlight.Formatter):
@@ -39,16 +63,16 @@ def snippet(highlighter: Highlighter, schema, chains: dict, hit, fields: dict, q
     field, else in the language-neutral one, else the start of its text.
 
     :param version: the hit is a translation version brought by another language's match
-        (``groups.Version``): its own words are highlighted from the query's terms.
+        (``groups.Version``): its own words are highlighted from the query's terms, as
+        Whoosh's ``highlight`` function would.
     """
     text = fields.get("text") or ""
     if query is not None and version:
         field = f"content_{fields['lang']}"
         if field in schema:
-            words = {t.decode("utf-8") if isinstance(t, bytes) else t
-                     for f, t in query.iter_all_terms() if f == field}
-            found = whoosh_highlight.highlight(text, words, schema[field].analyzer,
-                                               highlighter.fragmenter, highlighter.formatter, top=2)
+            words = frozenset(t.decode("utf-8") if isinstance(t, bytes) else t
+                              for f, t in query.iter_all_terms() if f == field)
+            found = highlight_words(highlighter, text, words, chains.get(field), schema[field].analyzer)
             if found:
                 return found
     elif query is not None:
@@ -63,19 +87,6 @@ def snippet(highlighter: Highlighter, schema, chains: dict, hit, fields: dict, q
     return html.escape(cut, quote=False)
 
 
-class _Token:
-    """The token attributes Whoosh's fragmenters, scorers and formatters read."""
-
-    __slots__ = ("text", "startchar", "endchar", "matched", "boost", "pos", "stopped")
-
-    def __init__(self, text, startchar, endchar, matched, pos, stopped):
-        self.text, self.startchar, self.endchar = text, startchar, endchar
-        self.matched, self.pos, self.stopped, self.boost = matched, pos, stopped, 1.0
-
-    def copy(self):
-        return _Token(self.text, self.startchar, self.endchar, self.matched, self.pos, self.stopped)
-
-
 def query_words(hit, fieldname: str) -> frozenset:
     """Return the query's terms in fieldname, as highlight_hit computes them (memoized per results)."""
     results = hit.results
@@ -88,61 +99,159 @@ def query_words(hit, fieldname: str) -> frozenset:
     return words
 
 
-def _tokens(chain, text: str, words: frozenset, fragmenter) -> list[_Token]:
-    """Return the tokens of text as the chain leaves them, marked when they are query words.
-
-    With a ContextFragmenter only the tokens that can reach a fragment are kept: those from
-    ``surround + 2`` tokens before a match (every token that can still be in the fragmenter's
-    look-behind) to ``2 * surround + 2`` tokens after it (a fragment closes within that many
-    tokens, each at least one character long). The fragmenter then builds the same fragments
-    from far fewer tokens; the tests compare them with Whoosh's.
-    """
-    token_text, known = chain.token_text, chain.texts
-    words_in = chain.expression.findall(text)
-    marked = [known.get(t) or token_text(t) for t in words_in]
-    hits = [i for i, (term, _) in enumerate(marked) if term in words]
-    if not hits:
-        return []
-    ranges = [(0, len(words_in))]
-    surround = getattr(fragmenter, "surround", None)
-    if type(fragmenter) is ContextFragmenter and surround is not None:
-        before, after = surround + 2, 2 * surround + 2
-        ranges = []
-        for i in hits:
-            lo, hi = max(0, i - before), min(len(words_in), i + after + 1)
-            if ranges and lo <= ranges[-1][1]:
-                ranges[-1] = (ranges[-1][0], max(ranges[-1][1], hi))
-            else:
-                ranges.append((lo, hi))
-    tokens = []
-    spans = chain.expression.finditer(text)
-    at = 0  # index of the next match object spans will give
-    for lo, hi in ranges:
-        for _ in range(lo - at):
-            next(spans)
-        for i in range(lo, hi):
-            start, end = next(spans).span()
-            term, stopped = marked[i]
-            tokens.append(_Token(term, start, end, term in words, i, stopped))
-        at = hi
-    return tokens
-
-
 def highlight(highlighter: Highlighter, hit, fieldname: str, text: str, chain, top: int = 2,
               minscore: int = 1) -> str:
     """Return the highlighted fragments of text for hit, as ``highlighter.highlight_hit`` would.
 
     :param chain: the field's ``termcache.CompiledChain``; None falls back to Whoosh's path.
     """
-    if chain is None or highlighter.can_load_chars(hit.results, fieldname):
+    if (chain is None or chain.pattern != TOKEN_PATTERN or type(highlighter.fragmenter) is not ContextFragmenter
+            or highlighter.can_load_chars(hit.results, fieldname)):
         return highlighter.highlight_hit(hit, fieldname, text=text, top=top, minscore=minscore)
     words = query_words(hit, fieldname)
     if not words:
         return ""
-    tokens = _tokens(chain, text, words, highlighter.fragmenter)
-    if not tokens:
+    memo = hit.results.__dict__.setdefault("_m4d_candidates", {})
+    if fieldname not in memo:
+        memo[fieldname] = _Candidates.build(chain, hit.results.searcher.schema[fieldname].analyzer, words)
+    return _highlight(highlighter, text, chain, words, memo[fieldname], top, minscore)
+
+
+def highlight_words(highlighter: Highlighter, text: str, words: frozenset, chain, analyzer, top: int = 2) -> str:
+    """Return the highlighted fragments of text for words, as Whoosh's ``highlight`` function
+    would with the highlighter's parts (its fragmenter, formatter, scorer and order)."""
+    candidates = None
+    if chain is not None and chain.pattern == TOKEN_PATTERN and type(highlighter.fragmenter) is ContextFragmenter:
+        candidates = _Candidates.build(chain, analyzer, words)
+    if candidates is None:  # also when the chain may analyze differently in "query" mode
+        return whoosh_highlight.highlight(text, words, analyzer, highlighter.fragmenter, highlighter.formatter,
+                                          top=top, scorer=highlighter.scorer, order=highlighter.order)
+    return _highlight(highlighter, text, chain, words, candidates, top, 1)
+
+
+def _highlight(highlighter: Highlighter, text: str, chain, words: frozenset, candidates, top: int,
+               minscore: int) -> str:
+    """Return the snippet: candidates (None: every token) checked by the chain, fragments
+    replayed, the best formatted."""
+    raw = text.encode("latin-1", "replace")
+    marks, beyond = fragments.marks(text, raw)
+    if candidates is None:  # a chain whose folding is not known here: check every token
+        starts = [m.start() for m in re.finditer(rb"w+", marks)]
+    else:
+        starts = candidates.starts(raw, marks, beyond)
+    found = _checked(chain, text, words, starts)
+    if not found:
         return ""
-    tokens = Highlighter._merge_matched_tokens(tokens)
-    fragments = highlighter.fragmenter.fragment_tokens(text, tokens)
-    fragments = top_fragments(fragments, top, highlighter.scorer, highlighter.order, minscore=minscore)
-    return highlighter.formatter.format(fragments)
+    found = fragments.fragments(text, marks, found, highlighter.fragmenter)
+    return highlighter.formatter.format(fragments.top(found, top, highlighter.scorer, highlighter.order, minscore))
+
+
+# Finding the matched tokens
+
+#: Per chain: its fold of each Latin-1 character as a ``bytes.translate`` table, and its stem
+#: slack (None: a chain not known here).
+_FOLDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _latin1_folds(chain, analyzer) -> tuple[bytes, int] | None:
+    """Return what the chain makes of each Latin-1 character (lower-case, then its character
+    map: one Latin-1 character each) as a translation table, and how many final letters its
+    stemmer may change (``STEM_SLACK``); None if the chain has a part not known here.
+
+    Known chains are those of ``analyze``: the tokenizer of ``TOKEN_PATTERN``, lower-case,
+    a cut to a maximal length (keeps a prefix), stopwords (a stopped token is not stemmed),
+    Snowball, and at most one character map, after stemming. None of them depends on
+    Whoosh's analysis mode.
+    """
+    if chain in _FOLDS:
+        return _FOLDS[chain]
+    items = list(getattr(analyzer, "items", [analyzer]))
+    plan = None
+    if (len(items) > 1 and type(items[0]) is RegexTokenizer and not items[0].gaps
+            and items[0].expression.pattern == TOKEN_PATTERN and type(items[1]) is LowercaseFilter):
+        charmap, slack, known = None, 0, True
+        for f in items[2:]:
+            kind = type(f)
+            if kind is SnowballFilter and charmap is None:
+                slack = STEM_SLACK if f.lang in STEMMED else 0
+            elif isinstance(f, CharsetFilter) and kind.__call__ is CharsetFilter.__call__ and charmap is None:
+                charmap = f.charmap
+            elif kind is SubstitutionFilter:
+                known = known and f.replacement == r"\1" and re.fullmatch(
+                    r"\(\?s\)\^\(\.\{\d+\}\)\.\+", f.pattern.pattern) is not None
+            else:
+                known = known and kind is StopFilter
+        folds = [chr(c).lower().translate(charmap or {}) for c in range(256)]
+        if known and all(len(f) == 1 and ord(f) < 256 for f in folds):
+            plan = ("".join(folds).encode("latin-1"), slack)
+    _FOLDS[chain] = plan
+    return plan
+
+
+class _Candidates:
+    """Where the tokens of a text that may be query words start.
+
+    A token whose term is the query term ``w`` folds (lower-case, then the chain's character
+    map) to a text starting with ``w`` minus its last ``slack`` letters. The text is folded
+    the same way character by character as Latin-1 bytes (a character beyond Latin-1 is
+    "?" there, so offsets stay the text's) and searched for those prefixes at token starts.
+    A token with a word character beyond Latin-1 may fold to anything (even to several
+    letters), so it is always a candidate.
+    """
+
+    def __init__(self, table: bytes, prefixes: list[bytes]):
+        self.table, self.prefixes = table, prefixes
+
+    @classmethod
+    def build(cls, chain, analyzer, words: frozenset) -> _Candidates | None:
+        """Return the candidates of words in texts analyzed by chain, or None when the chain
+        is not one whose folding is known (see ``_latin1_folds``)."""
+        plan = _latin1_folds(chain, analyzer)
+        if plan is None:
+            return None
+        table, slack = plan
+        prefixes: list[bytes] = []
+        for w in sorted({w[:max(1, len(w) - slack)] for w in words if w}):
+            try:
+                prefix = w.encode("latin-1")
+            except UnicodeEncodeError:
+                continue  # folded from beyond Latin-1 only: its tokens are candidates anyway
+            if not any(prefix.startswith(p) for p in prefixes):  # sorted: shorter ones first
+                prefixes.append(prefix)
+        return cls(table, prefixes)
+
+    def starts(self, raw: bytes, marks: bytes, beyond: list[int]) -> list[int]:
+        """Return the start of every candidate token, in order (``raw`` and ``beyond`` as
+        in ``fragments.marks``)."""
+        folded = raw.translate(self.table)
+        found = {marks.rfind(b" ", 0, i) + 1 for i in beyond}
+        for prefix in self.prefixes:
+            i = folded.find(prefix)
+            while i >= 0:
+                if marks[i] == W and (i == 0 or marks[i - 1] != W):
+                    found.add(i)
+                i = folded.find(prefix, i + 1)
+        return sorted(found)
+
+
+class _Token:
+    """The token attributes Whoosh's fragments, scorers and formatters read."""
+
+    __slots__ = ("text", "startchar", "endchar", "matched", "boost", "pos", "stopped")
+
+    def __init__(self, text, startchar, endchar):
+        self.text, self.startchar, self.endchar = text, startchar, endchar
+        self.matched, self.boost, self.pos, self.stopped = True, 1.0, None, False
+
+
+def _checked(chain, text: str, words: frozenset, starts: list[int]) -> list[_Token]:
+    """Return the tokens starting at ``starts`` whose term is a query word."""
+    match, texts, token_text = chain.expression.match, chain.texts, chain.token_text
+    found = []
+    for i in starts:
+        m = match(text, i)
+        raw = m.group()
+        term = (texts.get(raw) or token_text(raw))[0]
+        if term in words:
+            found.append(_Token(term, i, m.end()))
+    return found
