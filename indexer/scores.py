@@ -333,13 +333,10 @@ def _postings(m, blocks: Blocks, segment: int) -> tuple[np.ndarray, np.ndarray, 
             if m._compression:
                 data = zlib.decompress(data)
             n = m._blocklength
-            block = _without_values(data, n)
-            values = None
-            if block is None:  # laid out otherwise: unpickled whole
-                block = loads(data)
-                values = _block_values(block)
-            deltas, weights, _ = block
-            blocks.add(segment, offset, length, bool(m._compression), n, values)
+            # Protocol 2 (Whoosh's writer): cut before the values; newer (ours): cheap whole.
+            # The values are not kept: a phrase reads again the few blocks it needs.
+            deltas, weights, _ = _without_values(data, n) or loads(data)
+            blocks.add(segment, offset, length, bool(m._compression), n)
             ids_parts.append(np.cumsum(np.array(deltas, dtype=np.int64)))  # whoosh's delta_decode
             if weights is None:
                 weight_parts.append(np.ones(n))
@@ -388,6 +385,8 @@ def _without_values(data: bytes, count: int):
     """Return a block's (ids, weights, None), unpickling everything but its values (the
     positions: most of the work, and not needed to score), or None if the block is not laid
     out as expected (then the caller unpickles it all)."""
+    if data[:2] != b"\x80\x02":  # a newer protocol stores bytes as bytes: cheap to unpickle whole
+        return None
     at = data.find(_BYTES_CALL)
     if at < 0:
         return None
