@@ -1,15 +1,17 @@
 """Every match of a query and its BM25F score, as arrays.
 
 A ranked query of And/Or/Not over Terms and Phrases is evaluated here, whole, with numpy:
-each Term's postings are read a block at a time straight from Whoosh's postings file and
-scored by Whoosh's own BM25F formula (``scoring.bm25``, its scorer's idf, average length, B
-and K1) in one vectorized expression per term, instead of a matcher call and a Python
-``bm25`` call per posting. The arrays of a query's parts combine as Whoosh's matchers
-combine scores: an Or adds its parts' scores where they match, an And adds them where all
-match (and a constant for each NOT clause), both in the parts' order, with the same IEEE
-operations, so the scores are Whoosh's to the last bit (``tests/test_search_cache.py``
-compares them). A phrase is scored by its own Whoosh matcher. Any other query part
-(prefixes, coordination scaling, minimum matches) gives None and the caller lets Whoosh score.
+each Term's postings are read a block at a time straight from Whoosh's postings file
+(without unpickling their positions) and scored by Whoosh's own BM25F formula
+(``scoring.bm25``, its scorer's idf, average length, B and K1) in one vectorized expression
+per term, instead of a matcher call and a Python ``bm25`` call per posting. The arrays of a
+query's parts combine as Whoosh's matchers combine scores: an Or adds its parts' scores
+where they match, an And adds them where all match (and a constant for each NOT clause), so
+the scores are Whoosh's (to rounding: Whoosh adds a wide Or's parts two by two in a tree;
+``tests/test_scores.py`` and ``tests/test_search_cache.py`` compare them). A phrase scores
+as Whoosh's phrase matcher does, its positions compared as arrays (``phrases``). Any other
+query part (prefixes, coordination scaling, minimum matches) gives None and the caller lets
+Whoosh score.
 
 Results are ``Scored``: docnums (sorted, unique, int64) and their scores (float64).
 """
@@ -208,12 +210,17 @@ class ArrayScores:
             return None
         return Scored(found.ids, found.scores if q.boost == 1.0 else found.scores * q.boost)
 
-    def postings(self, searcher, generation: int, fieldname: str, text, memo: dict) -> Postings | None:
+    def postings(self, searcher, generation: int, fieldname: str, text, memo: dict,
+                 values: bool = False) -> Postings | None:
         """Return a term's postings with their unboosted BM25F scores (their positions are
         read when asked, a block at a time): read once per search (memo) and kept for the
         index version within the budget. None when the weighting is not BM25F (or a subclass
         whose changes live in its scorer's idf and average length), or the field is not
-        scored by it."""
+        scored by it.
+
+        :param values: keep the positions of the blocks that were unpickled whole while
+            reading (a phrase checks most of its words' postings), instead of reading again
+            those it needs."""
         weighting = searcher.weighting
         if not isinstance(weighting, scoring.BM25F) or fieldname not in searcher.schema:
             return None
@@ -224,13 +231,13 @@ class ArrayScores:
         key = ("postings", fieldname, btext)
         found = memo[key] if key in memo else self._cached(generation, key)
         if found is None:
-            found = self._read(searcher, generation, fieldname, btext)
+            found = self._read(searcher, generation, fieldname, btext, values)
             if found is not None:
                 self._keep(generation, key, found)
         memo[key] = found
         return found
 
-    def _read(self, searcher, generation: int, fieldname: str, btext: bytes) -> Postings | None:
+    def _read(self, searcher, generation: int, fieldname: str, btext: bytes, values: bool) -> Postings | None:
         weighting = searcher.weighting
         ids_parts, score_parts, kept_parts = [], [], []
         blocks = Blocks()
@@ -247,7 +254,7 @@ class ArrayScores:
                 if constants is None:
                     return None  # an unscored field (WeightScorer)
             start = blocks.size
-            ids, tf, keep = _postings(m, blocks, segment)
+            ids, tf, keep = _postings(m, blocks, segment, values)
             deletions = deletions or keep is not None
             kept_parts.append(start + (np.arange(len(ids)) if keep is None else np.flatnonzero(keep)))
             if not len(ids):
@@ -282,7 +289,7 @@ class ArrayScores:
         if type(q) is not wq.Phrase or field is None or not q.words or not field.format \
                 or not field.format.supports("positions"):
             return None
-        words = [self.postings(searcher, generation, q.fieldname, w, memo) for w in q.words]
+        words = [self.postings(searcher, generation, q.fieldname, w, memo, values=True) for w in q.words]
         if any(w is None for w in words):
             return None
         ids = words[0].ids
@@ -318,9 +325,11 @@ class ArrayScores:
                     self._segment_lengths(sub.reader(), field, generation)
 
 
-def _postings(m, blocks: Blocks, segment: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def _postings(m, blocks: Blocks, segment: int, values: bool = False) -> tuple[np.ndarray, np.ndarray,
+                                                                           np.ndarray | None]:
     """Return a posting list's docnums (int64) and weights (float64) without deleted
-    documents, and which postings were kept (None: all); where its blocks lie goes to blocks."""
+    documents, and which postings were kept (None: all); where its blocks lie goes to blocks,
+    with the values of the blocks unpickled whole when asked."""
     excluded = None
     if type(m) is FilterMatcher and m._exclude:
         m, excluded = m.child, m._ids
@@ -334,9 +343,10 @@ def _postings(m, blocks: Blocks, segment: int) -> tuple[np.ndarray, np.ndarray, 
                 data = zlib.decompress(data)
             n = m._blocklength
             # Protocol 2 (Whoosh's writer): cut before the values; newer (ours): cheap whole.
-            # The values are not kept: a phrase reads again the few blocks it needs.
-            deltas, weights, _ = _without_values(data, n) or loads(data)
-            blocks.add(segment, offset, length, bool(m._compression), n)
+            block = _without_values(data, n) or loads(data)
+            deltas, weights, _ = block
+            blocks.add(segment, offset, length, bool(m._compression), n,
+                       _block_values(block) if values and block[2] is not None else None)
             ids_parts.append(np.cumsum(np.array(deltas, dtype=np.int64)))  # whoosh's delta_decode
             if weights is None:
                 weight_parts.append(np.ones(n))
