@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 import zlib
+from array import array
 from pickle import loads
 from typing import NamedTuple
 
@@ -334,7 +335,7 @@ def _postings(m, blocks: Blocks, segment: int, values: bool = False) -> tuple[np
     if type(m) is FilterMatcher and m._exclude:
         m, excluded = m.child, m._ids
     if type(m) is W3LeafMatcher and not m._byteids:
-        ids_parts, weight_parts = [], []
+        delta_parts, weight_parts, counts = [], [], []
         postfile = m._postfile
         while m.is_active():
             offset, length = m._dataoffset, m._nextoffset - m._dataoffset
@@ -347,18 +348,28 @@ def _postings(m, blocks: Blocks, segment: int, values: bool = False) -> tuple[np
             deltas, weights, _ = block
             blocks.add(segment, offset, length, bool(m._compression), n,
                        _block_values(block) if values and block[2] is not None else None)
-            ids_parts.append(np.cumsum(np.array(deltas, dtype=np.int64)))  # whoosh's delta_decode
+            counts.append(n)
+            # Arrays (our writer) are taken as they are; tuples (Whoosh's) converted
+            delta_parts.append(np.frombuffer(deltas, deltas.typecode) if type(deltas) is array
+                               else np.array(deltas, dtype=np.int64))
             if weights is None:
                 weight_parts.append(np.ones(n))
             elif isinstance(weights, float):
                 weight_parts.append(np.full(n, weights))
+            elif type(weights) is array:
+                weight_parts.append(np.frombuffer(weights, weights.typecode))
             else:
                 weight_parts.append(np.array(weights, dtype=np.float64))
             m._next_block()
-        if not ids_parts:
+        if not delta_parts:
             return EMPTY.ids, EMPTY.scores, None
-        ids = np.concatenate(ids_parts) if len(ids_parts) != 1 else ids_parts[0]
-        tf = np.concatenate(weight_parts) if len(weight_parts) != 1 else weight_parts[0]
+        # Each block's deltas start from 0 (whoosh's delta_decode, block by block): one running
+        # sum, less what it had reached before each block.
+        ids = np.cumsum(np.concatenate(delta_parts), dtype=np.int64)
+        if len(counts) > 1:
+            ends = np.cumsum(counts)
+            ids -= np.repeat(np.concatenate(([0], ids[ends[:-1] - 1])), counts)
+        tf = np.concatenate(weight_parts).astype(np.float64, copy=False)
     else:  # inlined postings or another codec: one posting at a time, values read now
         found, weights, values = [], [], []
         while m.is_active():
