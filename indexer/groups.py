@@ -13,14 +13,6 @@ class Version:
         self.docnum, self.score = docnum, score
 
 
-def with_versions(docs: set, group_of: dict[int, str], members: dict[str, frozenset]) -> set:
-    """Return docs plus the other versions of their works (same translation group)."""
-    out = set(docs)
-    for group in {group_of[d] for d in docs if d in group_of}:
-        out |= members[group]
-    return out
-
-
 def rank(hits, final: set, group_of: dict[int, str], members: dict[str, frozenset], stop: int,
          collapse: bool = False, versions: bool = False) -> list:
     """Return the first ``stop`` results from hits (ranked matches), keeping those in final.

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from whoosh.query import Phrase, Term
 
-from indexer import groups
 from indexer.ranked import Ranked, rank_plan, top
 from indexer.scores import Scored
 from indexer.search import SearchIndex
@@ -130,7 +129,7 @@ def test_facet_and_group_columns_equal_set_algebra():
         mask[list(chosen)] = True
         assert column.counts(mask) == {v: len(d & chosen) for v, d in sets.items() if d & chosen}
         assert set(np.flatnonzero(column.mask(["ec", "pe", "unknown"])).tolist()) == sets["ec"] | sets["pe"]
-        reach = groups.with_versions(chosen, group_of, members)
+        reach = chosen | {d for g in {group_of[d] for d in chosen if d in group_of} for d in members[g]}
         assert set(np.flatnonzero(group_col.with_versions(mask)).tolist()) == reach
         assert group_col.distinct(mask) == len({group_of.get(d, d) for d in chosen})
 
