@@ -49,9 +49,12 @@ class Ranked:
         for bonus in bonuses or ():
             if not len(bonus):
                 continue
-            where = np.searchsorted(self.ids, bonus.ids)  # a bonus's documents are matches
+            # A bonus's documents hold words of the clauses, so they are among the base's;
+            # any other could not be shown anyway (matches come from the clauses).
+            where = np.minimum(np.searchsorted(self.ids, bonus.ids), max(len(self.ids) - 1, 0))
+            found = self.ids[where] == bonus.ids if len(self.ids) else np.zeros(len(bonus.ids), dtype=bool)
             most = np.zeros(len(self.ids))
-            most[where] = bonus.scores
+            most[where[found]] = bonus.scores[found]
             upper = upper + most  # adding 0.0 leaves a score as it is
             self._bonuses.append(bonus)
         self.upper = upper
