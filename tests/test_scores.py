@@ -153,7 +153,7 @@ def test_blocks_unpickled_without_their_values(count, weights):
     and a block laid out otherwise is left to the whole unpickling."""
     import pickle
 
-    from indexer.scores import _without_values
+    from indexer.postingfile import _without_values
 
     ids = tuple(range(1, count + 1))
     w = {"none": None, "one": 2.0, "each": tuple(float(i % 3 + 1) for i in range(count))}[weights]

@@ -231,7 +231,7 @@ def test_leaf_scores_rank_as_whoosh(site_index, q, allowed):
 
 
 def test_field_lengths_read_in_one_piece_equal_whoosh(site_index):
-    from indexer.scores import field_lengths
+    from indexer.postingfile import field_lengths
 
     reader = site_index.searcher().reader()
     for field in ("content_es", "title_any", "content_any"):

@@ -1,0 +1,185 @@
+"""A term's postings read straight from Whoosh's postings file, as numpy arrays.
+
+Whoosh's W3 codec writes a posting list as blocks of up to 128 postings, each a pickled
+(ids as deltas, weights, values) tuple, zlib-compressed when the list is long. Here the
+blocks are read one after the other and their ids and weights become arrays, without a
+matcher call per posting; the values (each posting's positions) are unpickled only when a
+phrase needs them (``Blocks``), and a protocol-2 block (Whoosh's own writer) is cut before
+them, since unpickling them is most of the work. Deleted documents are left out, as
+Whoosh's reader does.
+"""
+from __future__ import annotations
+
+import zlib
+from array import array
+from pickle import loads
+from typing import NamedTuple
+
+import numpy as np
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield, byte_to_length
+from whoosh.matching.wrappers import FilterMatcher
+
+EMPTY_IDS = np.empty(0, np.int64)
+EMPTY_WEIGHTS = np.empty(0, np.float64)
+
+
+class Postings(NamedTuple):
+    """A term's docnums (sorted), unboosted scores, and where to read their positions."""
+
+    ids: np.ndarray
+    scores: np.ndarray
+    blocks: Blocks
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+class Blocks:
+    """Where each block of a term's postings lies, so that the positions (Whoosh's values)
+    of a few postings can be read without unpickling those of all the others."""
+
+    def __init__(self):
+        self.size = 0  # postings so far, deleted ones included
+        self._starts: list[int] = []  # each block's first posting
+        self._places: list[tuple] = []  # each block's (segment number, offset, length, compressed)
+        self._read: dict[int, tuple] = {}  # block number → its values, once read
+        self.kept: np.ndarray | None = None  # per posting kept, its place among all (None: the same)
+
+    def add(self, segment: int, offset: int, length: int, compressed: bool, count: int, values=None) -> None:
+        if values is not None:
+            self._read[len(self._starts)] = values
+        self._starts.append(self.size)
+        self._places.append((segment, offset, length, compressed))
+        self.size += count
+
+    def values(self, searcher, places: np.ndarray) -> list[bytes]:
+        """Return the values of the postings at these places (of the term's kept postings),
+        reading each block they are in once, from this searcher's segments (the term was read
+        from the same index version)."""
+        places = places if self.kept is None else self.kept[places]
+        blocks = np.searchsorted(self._starts, places, side="right") - 1
+        readers = None
+        out = []
+        for place, block in zip(places.tolist(), blocks.tolist(), strict=True):
+            values = self._read.get(block)
+            if values is None:
+                if readers is None:
+                    readers = [sub.reader() for sub, _ in searcher.leaf_searchers()]
+                segment, offset, length, compressed = self._places[block]
+                data = readers[segment]._terms._postfile.get(offset, length)
+                values = self._read[block] = _block_values(loads(zlib.decompress(data) if compressed else data))
+            out.append(values[place - self._starts[block]])
+        return out
+
+
+def read_postings(m, blocks: Blocks, segment: int, values: bool = False) -> tuple[np.ndarray, np.ndarray,
+                                                                           np.ndarray | None]:
+    """Return a posting list's docnums (int64) and weights (float64) without deleted
+    documents, and which postings were kept (None: all); where its blocks lie goes to blocks,
+    with the values of the blocks unpickled whole when asked."""
+    excluded = None
+    if type(m) is FilterMatcher and m._exclude:
+        m, excluded = m.child, m._ids
+    if type(m) is W3LeafMatcher and not m._byteids:
+        delta_parts, weight_parts, counts = [], [], []
+        postfile = m._postfile
+        while m.is_active():
+            offset, length = m._dataoffset, m._nextoffset - m._dataoffset
+            data = postfile.get(offset, length)
+            if m._compression:
+                data = zlib.decompress(data)
+            n = m._blocklength
+            # Protocol 2 (Whoosh's writer): cut before the values; newer (ours): cheap whole.
+            block = _without_values(data, n) or loads(data)
+            deltas, weights, _ = block
+            blocks.add(segment, offset, length, bool(m._compression), n,
+                       _block_values(block) if values and block[2] is not None else None)
+            counts.append(n)
+            # Arrays (our writer) are taken as they are; tuples (Whoosh's) converted
+            delta_parts.append(np.frombuffer(deltas, deltas.typecode) if type(deltas) is array
+                               else np.array(deltas, dtype=np.int64))
+            if weights is None:
+                weight_parts.append(np.ones(n))
+            elif isinstance(weights, float):
+                weight_parts.append(np.full(n, weights))
+            elif type(weights) is array:
+                weight_parts.append(np.frombuffer(weights, weights.typecode))
+            else:
+                weight_parts.append(np.array(weights, dtype=np.float64))
+            m._next_block()
+        if not delta_parts:
+            return EMPTY_IDS, EMPTY_WEIGHTS, None
+        # Each block's deltas start from 0 (whoosh's delta_decode, block by block): one running
+        # sum, less what it had reached before each block.
+        ids = np.cumsum(np.concatenate(delta_parts), dtype=np.int64)
+        if len(counts) > 1:
+            ends = np.cumsum(counts)
+            ids -= np.repeat(np.concatenate(([0], ids[ends[:-1] - 1])), counts)
+        tf = np.concatenate(weight_parts).astype(np.float64, copy=False)
+    else:  # inlined postings or another codec: one posting at a time, values read now
+        found, weights, values = [], [], []
+        while m.is_active():
+            found.append(m.id())
+            weights.append(m.weight())
+            values.append(m.value())
+            m.next()
+        blocks.add(segment, 0, 0, False, len(found), tuple(values))
+        ids, tf = np.array(found, dtype=np.int64), np.array(weights, dtype=np.float64)
+    keep = None
+    if excluded:
+        keep = ~np.isin(ids, np.fromiter(excluded, np.int64, len(excluded)))
+        ids, tf = ids[keep], tf[keep]
+    return ids, tf, keep
+
+
+def _block_values(block: tuple) -> tuple:
+    """Return the values of an unpickled W3 block (ids, weights, values), one per posting."""
+    deltas, _, values = block
+    if values is None:  # fixed-size values of size 0
+        return (None,) * len(deltas)
+    if isinstance(values, bytes):  # fixed-size values, joined
+        size = len(values) // len(deltas)
+        return tuple(values[i:i + size] for i in range(0, len(values), size))
+    return values
+
+
+#: Where a block's values start in its pickle, (ids, weights, values) in protocol 2: each
+#: value is a bytes object, which protocol 2 pickles as a call of this function.
+_BYTES_CALL = b"c_codecs\nencode\n"
+
+
+def _without_values(data: bytes, count: int):
+    """Return a block's (ids, weights, None), unpickling everything but its values (the
+    positions: most of the work, and not needed to score), or None if the block is not laid
+    out as expected (then the caller unpickles it all)."""
+    if data[:2] != b"\x80\x02":  # a newer protocol stores bytes as bytes: cheap to unpickle whole
+        return None
+    at = data.find(_BYTES_CALL)
+    if at < 0:
+        return None
+    if count > 3:  # a tuple of over three items opens with a MARK
+        at -= 1
+        if data[at:at + 1] != b"(":
+            return None
+    try:
+        ids, weights, _ = loads(data[:at] + b"N\x87.")  # None for the values, TUPLE3, STOP
+    except Exception:
+        return None
+    if len(ids) != count or not (weights is None or isinstance(weights, float) or len(weights) == count):
+        return None
+    return ids, weights, None
+
+
+def field_lengths(reader, fieldname: str) -> list[int]:
+    """Return every document's length in fieldname for one segment reader, as BM25F reads it:
+    the lengths column read in one piece (one byte per document), else document by document."""
+    count = reader.doc_count_all()
+    try:
+        column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        raw = column._dbfile.get(column._basepos, column._count) if column is not None else b""
+        if column is not None and (column._fixedlen != 1 or len(raw) != column._count):
+            raise ValueError("unexpected lengths column")
+    except (AttributeError, ValueError):
+        return [reader.doc_field_length(d, fieldname, 1) or 1 for d in range(count)]
+    lengths = [byte_to_length(b) or 1 for b in raw]
+    return lengths + [1] * (count - len(lengths))
