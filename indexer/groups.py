@@ -13,20 +13,22 @@ class Version:
         self.docnum, self.score = docnum, score
 
 
-def rank(hits, final: set, group_of: dict[int, str], members: dict[str, frozenset], stop: int,
-         collapse: bool = False, versions: bool = False) -> list:
+def rank(hits, final, column, stop: int, collapse: bool = False, versions: bool = False) -> list:
     """Return the first ``stop`` results from hits (ranked matches), keeping those in final.
 
+    :param final: the documents that may be shown (a boolean mask over docnums).
+    :param column: the translation groups (``versions.GroupColumn``).
     :param collapse: one result per translation group: its best-ranked version.
     :param versions: after each hit, its versions in final that are not hits themselves.
     """
     seen_docs, seen_groups, out = set(), set(), []
     for hit in hits:
-        group = group_of.get(hit.docnum, hit.docnum)
-        entries = [hit] if hit.docnum in final else []
-        if versions:
-            entries += [Version(d, hit.score) for d in sorted(members.get(group, ()))
-                        if d in final and d != hit.docnum]
+        number = int(column.of[hit.docnum])
+        group = number if number >= 0 else ("document", hit.docnum)  # without a group: a work of its own
+        entries = [hit] if final[hit.docnum] else []
+        if versions and number >= 0:
+            entries += [Version(d, hit.score) for d in sorted(column.members[number])
+                        if final[d] and d != hit.docnum]
         for entry in entries:
             if entry.docnum in seen_docs or (collapse and group in seen_groups):
                 continue

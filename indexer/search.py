@@ -106,7 +106,6 @@ class SearchIndex:
         for field in FACET_FIELDS.values():
             self.versions.facet_column(searcher, field)
         self.versions.group_column(searcher)
-        self.versions.group_of(searcher)
         self.versions.vocabulary(searcher)
         self._scores.warm(searcher, self._chains)
 
@@ -274,8 +273,7 @@ class SearchIndex:
             hits = (Hit(results, d, n, s) for n, (s, d) in enumerate(ranked.stream(allow)))
         else:
             hits = searcher.search(q, filter=set(np.flatnonzero(allow).tolist()), limit=None)
-        return groups.rank(hits, set(np.flatnonzero(final).tolist()), self.versions.group_of(searcher),
-                           self.versions.facet_sets(searcher, "group"), stop, collapse=collapse,
+        return groups.rank(hits, final, self.versions.group_column(searcher), stop, collapse=collapse,
                            versions=pool is not None)[start:]
 
     def _facet(self, name: str, counts: dict[str, int], chosen: list[str], ui: str):

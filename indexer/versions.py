@@ -37,11 +37,6 @@ class VersionData:
             return {v: frozenset(ids) for v, ids in found.items() if ids}
         return self._per_reader(searcher, field, build)
 
-    def group_of(self, searcher) -> dict[int, str]:
-        """Return docnum → translation group."""
-        return self._per_reader(searcher, "group_of", lambda: {
-            d: g for g, docs in self.facet_sets(searcher, "group").items() for d in docs})
-
     def facet_column(self, searcher, field: str) -> FacetColumn:
         """Return one facet field's arrays (``FacetColumn``)."""
         return self._per_reader(searcher, ("column", field), lambda: FacetColumn(
@@ -139,7 +134,8 @@ class GroupColumn:
     def __init__(self, members: dict[str, frozenset], size: int):
         self.size = size
         self.of = np.full(size, -1, dtype=np.int64)
-        for n, docs in enumerate(members.values()):
+        self.members = list(members.values())  # by group number
+        for n, docs in enumerate(self.members):
             self.of[np.fromiter(docs, np.int64, len(docs))] = n
         self.count = len(members)
         self._grouped = np.flatnonzero(self.of >= 0)
