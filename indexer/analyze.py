@@ -34,6 +34,8 @@ def normalize(text: str) -> str:
 
 def fold(text: str) -> str:
     """Strip accents and lower-case: the comparison key for labels, names and queries."""
+    if text.isascii():  # nothing to decompose or strip
+        return text.casefold()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 

@@ -12,12 +12,21 @@ from __future__ import annotations
 
 import zlib
 from array import array
-from pickle import loads
+from io import BytesIO
+from pickle import load, loads
 from typing import NamedTuple
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield, byte_to_length
+from whoosh.codec.whoosh3 import (
+    LENGTHS_COLUMN,
+    WHOOSH3_HEADER_MAGIC,
+    W3LeafMatcher,
+    W3TermsReader,
+    _lenfield,
+    byte_to_length,
+)
 from whoosh.matching.wrappers import FilterMatcher
+from whoosh.system import _INT_SIZE, unpack_int
 
 EMPTY_IDS = np.empty(0, np.int64)
 EMPTY_WEIGHTS = np.empty(0, np.float64)
@@ -72,6 +81,98 @@ class Blocks:
         return out
 
 
+def read_term(reader, fieldname: str, btext: bytes, blocks: Blocks, segment: int,
+              values: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, int]:
+    """Return a term's postings in one segment as ``read_postings`` does, and its document
+    frequency there (deleted documents counted, as Whoosh's idf counts them). The whole
+    posting list is read in one piece from where the term index says it lies: no matcher is
+    built (which costs the look-up twice). Raises TermNotFound.
+
+    :param reader: a segment reader (another reader goes through its matcher)."""
+    terms = getattr(reader, "_terms", None)
+    if type(terms) is not W3TermsReader or fieldname not in reader.schema:
+        found = read_postings(reader.postings(fieldname, btext), blocks, segment, values)
+        return (*found, reader.doc_frequency(fieldname, btext))
+    info = terms.term_info(fieldname, btext)
+    if info.is_inlined():
+        found, weights, posting_values = info.inlined_postings()
+        blocks.add(segment, 0, 0, False, len(found), tuple(posting_values))
+        ids, tf = np.array(found, dtype=np.int64), np.array(weights, dtype=np.float64)
+    else:
+        offset, length = info.extent()
+        if type(length) is tuple:  # W3TermInfo.from_bytes leaves the length as struct.unpack's tuple
+            length = length[0]
+        ids, tf = _read_blocks(terms._postfile, offset, length, blocks, segment, values)
+    keep = None
+    deleted = reader.deleted_docs_set
+    if deleted:
+        keep = ~np.isin(ids, np.fromiter(deleted, np.int64, len(deleted)))
+        ids, tf = ids[keep], tf[keep]
+    return ids, tf, keep, info.doc_frequency()
+
+
+def _read_blocks(postfile, offset: int, length: int, blocks: Blocks, segment: int,
+                 values: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Return the docnums and weights of a posting list written at offset (W3's layout: a
+    magic tag, then blocks, each its length, negative for the last, a pickled info tuple
+    and the block's pickle, zlib-compressed when the info says so)."""
+    data = postfile.get(offset, length)
+    if data[:4] != WHOOSH3_HEADER_MAGIC:
+        raise ValueError(f"postings at {offset}: bad block tag {data[:4]!r}")
+    stream = BytesIO(data)
+    at, last = 4, False
+    delta_parts, weight_parts, counts = [], [], []
+    while not last and at < len(data):
+        size = unpack_int(data[at:at + _INT_SIZE])[0]
+        last = size < 0
+        end = at + _INT_SIZE + abs(size)
+        stream.seek(at + _INT_SIZE)
+        n, _maxid, _maxweight, compressed = load(stream)[:4]
+        start = stream.tell()
+        raw = data[start:end]
+        block = _decoded(zlib.decompress(raw) if compressed else raw, n)
+        blocks.add(segment, offset + start, end - start, bool(compressed), n,
+                   _block_values(block) if values and block[2] is not None else None)
+        _arrays(block, n, delta_parts, weight_parts)
+        counts.append(n)
+        at = end
+    return _joined(delta_parts, weight_parts, counts)
+
+
+def _decoded(data: bytes, n: int) -> tuple:
+    """Unpickle a block: protocol 2 (Whoosh's writer) cut before its values, newer (ours) whole."""
+    return _without_values(data, n) or loads(data)
+
+
+def _arrays(block: tuple, n: int, delta_parts: list, weight_parts: list) -> None:
+    """Append a block's id deltas and weights as arrays (ours are arrays already, Whoosh's tuples)."""
+    deltas, weights, _ = block
+    delta_parts.append(np.frombuffer(deltas, deltas.typecode) if type(deltas) is array
+                       else np.array(deltas, dtype=np.int64))
+    if weights is None:
+        weight_parts.append(np.ones(n))
+    elif isinstance(weights, float):
+        weight_parts.append(np.full(n, weights))
+    elif type(weights) is array:
+        weight_parts.append(np.frombuffer(weights, weights.typecode))
+    else:
+        weight_parts.append(np.array(weights, dtype=np.float64))
+
+
+def _joined(delta_parts: list, weight_parts: list, counts: list) -> tuple[np.ndarray, np.ndarray]:
+    """Return the docnums and weights of a posting list's blocks. Each block's deltas start
+    from 0 (whoosh's delta_decode, block by block): one running sum, less what it had reached
+    before each block."""
+    if not delta_parts:
+        return EMPTY_IDS, EMPTY_WEIGHTS
+    ids = np.cumsum(np.concatenate(delta_parts) if len(delta_parts) > 1 else delta_parts[0], dtype=np.int64)
+    if len(counts) > 1:
+        ends = np.cumsum(counts)
+        ids -= np.repeat(np.concatenate(([0], ids[ends[:-1] - 1])), counts)
+    tf = np.concatenate(weight_parts) if len(weight_parts) > 1 else weight_parts[0]
+    return ids, tf.astype(np.float64, copy=False)
+
+
 def read_postings(m, blocks: Blocks, segment: int, values: bool = False) -> tuple[np.ndarray, np.ndarray,
                                                                            np.ndarray | None]:
     """Return a posting list's docnums (int64) and weights (float64) without deleted
@@ -86,36 +187,16 @@ def read_postings(m, blocks: Blocks, segment: int, values: bool = False) -> tupl
         while m.is_active():
             offset, length = m._dataoffset, m._nextoffset - m._dataoffset
             data = postfile.get(offset, length)
-            if m._compression:
-                data = zlib.decompress(data)
             n = m._blocklength
-            # Protocol 2 (Whoosh's writer): cut before the values; newer (ours): cheap whole.
-            block = _without_values(data, n) or loads(data)
-            deltas, weights, _ = block
+            block = _decoded(zlib.decompress(data) if m._compression else data, n)
             blocks.add(segment, offset, length, bool(m._compression), n,
                        _block_values(block) if values and block[2] is not None else None)
+            _arrays(block, n, delta_parts, weight_parts)
             counts.append(n)
-            # Arrays (our writer) are taken as they are; tuples (Whoosh's) converted
-            delta_parts.append(np.frombuffer(deltas, deltas.typecode) if type(deltas) is array
-                               else np.array(deltas, dtype=np.int64))
-            if weights is None:
-                weight_parts.append(np.ones(n))
-            elif isinstance(weights, float):
-                weight_parts.append(np.full(n, weights))
-            elif type(weights) is array:
-                weight_parts.append(np.frombuffer(weights, weights.typecode))
-            else:
-                weight_parts.append(np.array(weights, dtype=np.float64))
             m._next_block()
-        if not delta_parts:
+        ids, tf = _joined(delta_parts, weight_parts, counts)
+        if not len(ids):
             return EMPTY_IDS, EMPTY_WEIGHTS, None
-        # Each block's deltas start from 0 (whoosh's delta_decode, block by block): one running
-        # sum, less what it had reached before each block.
-        ids = np.cumsum(np.concatenate(delta_parts), dtype=np.int64)
-        if len(counts) > 1:
-            ends = np.cumsum(counts)
-            ids -= np.repeat(np.concatenate(([0], ids[ends[:-1] - 1])), counts)
-        tf = np.concatenate(weight_parts).astype(np.float64, copy=False)
     else:  # inlined postings or another codec: one posting at a time, values read now
         found, weights, values = [], [], []
         while m.is_active():

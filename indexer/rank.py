@@ -78,22 +78,32 @@ class BM25(scoring.BM25F):
         return max(1, parent.doc_count_all())
 
     def idf(self, searcher, fieldname, text):
-        if not self.rsj_idf:
-            return super().idf(searcher, fieldname, text)
         parent = searcher.get_parent()
-        n = parent.doc_frequency(fieldname, text)
-        return log(1 + max(0.0, parent.doc_count_all() - n + 0.5) / (n + 0.5))
+        return self.idf_of(parent.doc_frequency(fieldname, text), parent.doc_count_all())
 
-    def term_constants(self, searcher, fieldname, text) -> tuple | None:
+    def idf_of(self, n: int, documents: int) -> float:
+        """Return the idf of a word in n of the index's documents (deleted ones counted, as
+        Whoosh counts them)."""
+        if not self.rsj_idf:
+            return log(documents / (n + 1)) + 1  # Whoosh's WeightingModel.idf
+        return log(1 + max(0.0, documents - n + 0.5) / (n + 0.5))
+
+    def term_constants(self, searcher, fieldname, text, doc_frequency: int | None = None) -> tuple | None:
         """Return ``(idf, avgfl, B, K1)`` as ``scorer`` gives them (None for a field it does
-        not score with BM25F), without building a scorer: the field's average length is kept."""
+        not score with BM25F), without building a scorer: the field's average length is kept.
+
+        :param doc_frequency: the word's document frequency, when the caller has read it."""
         if not searcher.schema[fieldname].scorable:
             return None
         parent = searcher.get_parent()
         avgfl = self._avgfl.get(fieldname)
         if avgfl is None:
             avgfl = self._avgfl[fieldname] = (parent.field_length(fieldname) / self.documents(searcher, fieldname)) or 1
-        return parent.idf(fieldname, text), avgfl, self._field_B.get(fieldname, self.B), self.K1
+        if doc_frequency is None:
+            idf = parent.idf(fieldname, text)
+        else:
+            idf = self.idf_of(doc_frequency, parent.doc_count_all())
+        return idf, avgfl, self._field_B.get(fieldname, self.B), self.K1
 
     def scorer(self, searcher, fieldname, text, qf=1):
         scorer = super().scorer(searcher, fieldname, text, qf=qf)

@@ -26,7 +26,7 @@ from whoosh import scoring
 from whoosh.reading import TermNotFound
 
 from .phrases import PhraseBound
-from .postingfile import Blocks, Postings, field_lengths, read_postings
+from .postingfile import Blocks, Postings, field_lengths, read_term
 
 
 class Scored(NamedTuple):
@@ -184,36 +184,35 @@ class ArrayScores:
         return found
 
     def _read(self, searcher, generation: int, fieldname: str, btext: bytes, values: bool) -> Postings | None:
-        weighting = searcher.weighting
-        ids_parts, score_parts, kept_parts = [], [], []
         blocks = Blocks()
-        deletions = False
-        constants = None
+        found, kept_parts = [], []
+        frequency, deletions = 0, False
         for segment, (sub, offset) in enumerate(searcher.leaf_searchers()):
             reader = sub.reader()
+            start = blocks.size
             try:
-                m = reader.postings(fieldname, btext)
+                ids, tf, keep, n = read_term(reader, fieldname, btext, blocks, segment, values)
             except TermNotFound:
                 continue
-            if constants is None:
-                constants = _constants(weighting, sub, fieldname, btext)
-                if constants is None:
-                    return None  # an unscored field (WeightScorer)
-            start = blocks.size
-            ids, tf, keep = read_postings(m, blocks, segment, values)
+            frequency += n
             deletions = deletions or keep is not None
             kept_parts.append(start + (np.arange(len(ids)) if keep is None else np.flatnonzero(keep)))
-            if not len(ids):
-                continue
-            idf, avgfl, b, k1 = constants
+            if len(ids):
+                found.append((reader, offset, ids, tf))
+        if deletions:
+            blocks.kept = np.concatenate(kept_parts)
+        if not found:
+            return Postings(EMPTY.ids, EMPTY.scores, blocks)
+        constants = _constants(searcher.weighting, searcher, fieldname, btext, frequency)
+        if constants is None:
+            return None  # an unscored field (WeightScorer)
+        idf, avgfl, b, k1 = constants
+        ids_parts, score_parts = [], []
+        for reader, offset, ids, tf in found:
             fl = self._segment_lengths(reader, fieldname, generation)[ids]
             # scoring.bm25, operation for operation (the same floats as Whoosh's)
             ids_parts.append(ids + offset if offset else ids)
             score_parts.append(idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl))))
-        if deletions:
-            blocks.kept = np.concatenate(kept_parts)
-        if not ids_parts:
-            return Postings(EMPTY.ids, EMPTY.scores, blocks)
         if len(ids_parts) == 1:
             return Postings(ids_parts[0], score_parts[0], blocks)
         return Postings(np.concatenate(ids_parts), np.concatenate(score_parts), blocks)  # in docnum order
@@ -235,14 +234,21 @@ class ArrayScores:
         if type(q) is not wq.Phrase or field is None or not q.words or not field.format \
                 or not field.format.supports("positions"):
             return None
-        words = [self.postings(searcher, generation, q.fieldname, w, memo, values=True) for w in q.words]
-        if any(w is None for w in words):
-            return None
-        ids = words[0].ids
-        at = [np.arange(len(ids))]
-        for word in words[1:]:
-            ids, mine, theirs = np.intersect1d(ids, word.ids, assume_unique=True, return_indices=True)
-            at = [a[mine] for a in at] + [theirs]
+        # Word by word, stopping where no document is left: a phrase of one language's words
+        # in another language's field mostly lacks its first word there.
+        words, ids, at = [], None, []
+        for w in q.words:
+            word = self.postings(searcher, generation, q.fieldname, w, memo, values=True)
+            if word is None:
+                return None
+            words.append(word)
+            if ids is None:
+                ids, at = word.ids, [np.arange(len(word.ids))]
+            else:
+                ids, mine, theirs = np.intersect1d(ids, word.ids, assume_unique=True, return_indices=True)
+                at = [a[mine] for a in at] + [theirs]
+            if not len(ids):
+                break
         scores = _tree_sum([w.scores[a] for w, a in zip(words, at, strict=True)])
         if q.boost != 1.0:
             scores = scores * q.boost
@@ -302,12 +308,13 @@ def _boosted(found: Scored, boost: float) -> Scored:
     return found if boost == 1.0 else Scored(found.ids, found.scores * boost)
 
 
-def _constants(weighting, searcher, fieldname: str, btext: bytes):
+def _constants(weighting, searcher, fieldname: str, btext: bytes, frequency: int):
     """Return a term's BM25F (idf, avgfl, B, K1), or None for a field BM25F does not score.
-    The idf and average length are the whole index's: the same in every segment."""
+    The idf and average length are the whole index's; frequency: the term's document
+    frequency (summed over the segments read)."""
     fast = getattr(weighting, "term_constants", None)
     if fast is not None:
-        return fast(searcher, fieldname, btext)
+        return fast(searcher, fieldname, btext, frequency)
     scorer = weighting.scorer(searcher, fieldname, btext)
     if type(scorer) is not scoring.BM25FScorer:
         return None

@@ -12,6 +12,7 @@ import os
 import re
 import threading
 import time
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +78,6 @@ class SearchIndex:
         self._plans = VersionedCache(size)  # parsed queries (they read the vocabulary: per version)
         self._sets = MatchSets(VersionedCache(size * 4))  # docnums per query leaf
         self._scores = ArrayScores(size * 500)  # postings (docnums, scores, positions), up to this many
-        self._translation_cache = VersionedCache(size * 4)  # versions per translation group
         self._chains = {f: compile_chain(self._schema[f].analyzer) for f in text_fields() if f in self._schema}
 
     # Searchers and per-version caches
@@ -100,12 +100,13 @@ class SearchIndex:
         return s
 
     def warm(self) -> None:
-        """Load what the first searches would: facet value sets, translation groups, the
-        vocabulary (spelling correction, accents) and per-segment field lengths."""
+        """Load what the first searches would: facet value sets, translation groups and
+        links, the vocabulary (spelling correction, accents) and per-segment field lengths."""
         searcher = self.searcher()
         for field in FACET_FIELDS.values():
             self.versions.facet_column(searcher, field)
         self.versions.group_column(searcher)
+        self.versions.links(searcher)
         self.versions.vocabulary(searcher)
         self._scores.warm(searcher, self._chains)
 
@@ -233,7 +234,8 @@ class SearchIndex:
             "results": [self._result(searcher, query, hit) for hit in hits],
             "facets": facets, "suggestion": plan.suggestion if plan else None,
         }
-        self.answers.put(generation, key, _copy_body(body))
+        if self.answers.size:
+            self.answers.put(generation, key, _copy_body(body))
         body["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return body
 
@@ -293,21 +295,19 @@ class SearchIndex:
             "country": f.get("countries", []), "themes": f.get("themes", []),
             "keywords": f.get("keywords", []), "snippet": snippet,
             "score": round(float(hit.score or 0.0), 4),
-            "translations": self._translations(searcher, f),
+            "translations": self._translations(searcher, hit.docnum),
         }
 
-    def _translations(self, searcher, fields: dict) -> list[dict]:
-        generation = searcher.reader().generation()
-        versions = self._translation_cache.get(generation, fields["group"])
-        if versions is None:
-            versions = []
-            for docnum in sorted(self.versions.facet_sets(searcher, "group").get(fields["group"], ())):
-                other = searcher.stored_fields(docnum)
-                versions.append({"id": other["id"], "lang": other["lang"], "url": other["url"],
-                                 "title": other["title"]})
-            versions.sort(key=lambda t: t["lang"])
-            self._translation_cache.put(generation, fields["group"], versions)
-        return [dict(t) for t in versions if t["id"] != fields["id"]]
+    def _translations(self, searcher, docnum: int) -> list[dict]:
+        """Return the other versions of a document's work, by language."""
+        column = self.versions.group_column(searcher)
+        group = int(column.of[docnum])
+        if group < 0:
+            return []
+        links = self.versions.links(searcher)
+        versions = [links[d] for d in sorted(column.members[group]) if d != docnum]
+        versions.sort(key=lambda t: t["lang"])
+        return versions
 
     # Suggestions and statistics
 
@@ -352,8 +352,10 @@ class SearchIndex:
         return self.searcher().doc_count()
 
 
+@lru_cache(maxsize=4096)
 def facet_label(facet: str, value: str, ui: str = "en") -> str:
-    """Return the display label of a facet value in the UI language."""
+    """Return the display label of a facet value in the UI language (kept: Babel's look-ups
+    cost more than the rest of a facet's listing)."""
     if facet == "lang":
         return vocab.language_label(value, ui)
     if facet == "country":

@@ -1,5 +1,6 @@
-"""What the read side reads once per index version: facet value sets, translation groups and
-the vocabulary (spelling correction, accents).
+"""What the read side reads once per index version: facet value sets, translation groups, the
+id, language, URL and title that a translation link shows, and the vocabulary (spelling
+correction, accents).
 
 Each is kept per reader, so per index version: a reader's id() may be reused by a later
 version's reader once it is freed, so readers are held weakly, not by id. Facet values and
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from bisect import bisect_right
 
 import numpy as np
 
@@ -47,6 +49,14 @@ class VersionData:
         return self._per_reader(searcher, "group_column", lambda: GroupColumn(
             self.facet_sets(searcher, "group"), searcher.doc_count_all()))
 
+    def links(self, searcher) -> Links:
+        """Return the id, language, URL and title of every document (``Links``)."""
+        def build():
+            parts = [(offset, self._per_segment(sub.reader(), "links", _segment_links, deletions=False))
+                     for sub, offset in searcher.leaf_searchers()]
+            return Links(parts)
+        return self._per_reader(searcher, "links", build)
+
     def vocabulary(self, searcher) -> Vocabulary:
         """Return the index's words."""
         return self._per_reader(searcher, "vocabulary", lambda: Vocabulary.merged(
@@ -66,10 +76,11 @@ class VersionData:
                 self._by_reader.setdefault(reader, {})[name] = found
         return found
 
-    def _per_segment(self, segment, name, build):
-        """Return build(segment) cached for this segment and its deletions."""
+    def _per_segment(self, segment, name, build, deletions: bool = True):
+        """Return build(segment) cached for this segment and its deletions (deletions=False:
+        for the segment whatever its deletions, for what a deletion does not change)."""
         try:
-            key = (segment.segment().segment_id(), segment.segment().deleted_count(), name)
+            key = (segment.segment().segment_id(), segment.segment().deleted_count() if deletions else None, name)
         except AttributeError:  # not a segment reader
             return build(segment)
         with self._lock:
@@ -86,7 +97,7 @@ class VersionData:
         for sub, _ in searcher.leaf_searchers():
             seg = getattr(sub.reader(), "segment", None)
             if seg is not None:
-                live.add((seg().segment_id(), seg().deleted_count()))
+                live.update({(seg().segment_id(), seg().deleted_count()), (seg().segment_id(), None)})
         with self._lock:
             for key in [k for k in self._by_segment if k[:2] not in live]:
                 del self._by_segment[key]
@@ -101,6 +112,31 @@ def _segment_values(segment, field: str) -> dict[str, list[int]]:
             if ids:
                 out[btext.decode("utf-8") if isinstance(btext, bytes) else btext] = ids
     return out
+
+
+def _segment_links(segment) -> list[tuple | None]:
+    """Return each of the segment's documents' (id, lang, url, title) (None: deleted)."""
+    out = []
+    for docnum in range(segment.doc_count_all()):
+        if segment.is_deleted(docnum):
+            out.append(None)
+            continue
+        f = segment.stored_fields(docnum)
+        out.append((f.get("id"), f.get("lang"), f.get("url"), f.get("title")))
+    return out
+
+
+class Links:
+    """What a link to each document shows: its id, language, URL and title, by docnum."""
+
+    def __init__(self, parts: list[tuple[int, list]]):
+        self._parts = parts  # (docnum offset, rows) per segment, in docnum order
+        self._offsets = [offset for offset, _ in parts]
+
+    def __getitem__(self, docnum: int) -> dict:
+        offset, rows = self._parts[bisect_right(self._offsets, docnum) - 1]
+        doc_id, lang, url, title = rows[docnum - offset]
+        return {"id": doc_id, "lang": lang, "url": url, "title": title}
 
 
 class FacetColumn:
