@@ -16,15 +16,15 @@ pools every posting as a tuple and sorts them all at commit. Here:
 """
 from __future__ import annotations
 
-import zlib
-from array import array
-from pickle import dumps
+import heapq
+from itertools import groupby
 
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo, byte_to_length, length_to_byte
+from whoosh.codec.whoosh3 import byte_to_length, length_to_byte
 from whoosh.formats import Positions
-from whoosh.system import emptybytes, pack_int, pack_long, pack_ushort
+from whoosh.system import emptybytes, pack_ushort
 from whoosh.writing import SegmentWriter
 
+from . import blocks
 from .termcache import CompiledChain, compile_chain
 
 _MISSING = object()
@@ -140,79 +140,155 @@ class TermPool:
         pass
 
 
+class DocumentAnalyzer:
+    """The postings side of ``add_document``: each field of a document analyzed into a
+    ``TermPool``, with its length. No per-document file is touched, so worker processes can
+    analyze batches of documents numbered as they will be in one segment."""
+
+    def __init__(self, schema):
+        self.schema = schema
+        self.fast = fast_fields(schema)
+        self.pool = TermPool()
+        self.lengths: dict[str, dict[int, int]] = {}  # field → docnum → length, quantized as stored
+
+    def add(self, docnum: int, fields: dict, fieldnames: list[str]) -> dict[str, int]:
+        """Add a document's postings and return each field's length (as the per-document
+        writer takes it). Boosts as Whoosh's writer reads them: ``_boost`` for the document,
+        ``_<field>_boost`` for one field."""
+        schema, pool, fast = self.schema, self.pool, self.fast
+        docboost = float(fields.get("_boost", 1.0))
+        tokenized: dict[tuple, list[str]] = {}
+        out = {}
+        for fieldname in fieldnames:
+            value = fields.get(fieldname)
+            if value is None:
+                continue
+            field = schema[fieldname]
+            length = 0
+            ff = fast.get(fieldname) if isinstance(value, str) else None
+            if field.indexed:
+                boost = float(fields.get(f"_{fieldname}_boost", docboost))
+                if ff is not None:
+                    key = (ff.expression.pattern, value)
+                    tokens = tokenized.get(key)
+                    if tokens is None:
+                        tokens = tokenized[key] = ff.expression.findall(value)
+                    items, length = ff.postings(tokens)
+                    if boost != 1.0:
+                        items = [(t, f, w * boost, v) for t, f, w, v in items]
+                    pool.add_many(fieldname, docnum, items)
+                    if not field.scorable:
+                        length = 0
+                else:
+                    for tbytes, freq, weight, vbytes in field.index(value):
+                        if field.scorable:
+                            length += freq
+                        pool.add((fieldname, tbytes, docnum, weight * boost, vbytes))
+                if length:  # as the lengths column will hold it: one byte, quantized
+                    self.lengths.setdefault(fieldname, {})[docnum] = byte_to_length(length_to_byte(length))
+            if field.separate_spelling():
+                spellfield = field.spelling_fieldname(fieldname)
+                words = ff.spellable_words(tokens) if ff is not None else field.spellable_words(value)
+                # Whoosh gives each spelling posting the value of the field's last posting
+                # (a quirk kept, so that both writers write the same bytes)
+                last = items[-1][3] if ff is not None and items else emptybytes
+                for word in words:
+                    pool.add((spellfield, word.encode("utf-8"), 0, 1, last))
+            out[fieldname] = length
+        return out
+
+    def lists(self, limit: int, compression: int, length_of=None):
+        """Yield ((fieldname, term bytes), bytes, ``blocks.ListStats``) of each posting list, in
+        term-table order; length_of(docnum, fieldname): the length of a document the analyzer
+        did not see (one merged in from an old segment)."""
+        pool, schema = self.pool, self.schema
+        lastfield = None
+        for key, postings in sorted(pool.terms.items()):
+            fieldname = key[0]
+            if fieldname != lastfield:
+                field, lastfield = schema[fieldname], fieldname
+                known = self.lengths.get(fieldname, {})
+                fixedsize = field.format.fixed_value_size()
+            if not pool.in_order:
+                postings.sort(key=lambda p: p[0])
+            if not field.scorable:
+                lengths = [0] * len(postings)
+            else:
+                lengths = [known.get(d) for d, _, _ in postings]
+                if None in lengths and length_of is not None:
+                    lengths = [n if n is not None else length_of(d, fieldname)
+                               for n, (d, _, _) in zip(lengths, postings, strict=True)]
+            yield (key, *blocks.encode(postings, lengths, limit, compression, fixedsize))
+
+
 class FastSegmentWriter(SegmentWriter):
     """A SegmentWriter with compiled analysis, a per-term pool and in-memory lengths.
 
     It writes the same segment files as ``SegmentWriter`` (same codec), so readers cannot
     tell the difference (a block's data is pickled with protocol 5, not 2: unpickling detects
-    it); ``tests/test_write.py`` compares the postings.
+    it); ``tests/test_write.py`` compares the postings. It can also take documents analyzed
+    elsewhere (``add_analyzed``) with their posting lists (``add_lists``): the parts of one
+    segment written by several processes.
     """
 
     def __init__(self, ix, **kwargs):
         super().__init__(ix, **kwargs)
-        self.pool = TermPool()
-        self._fast = fast_fields(self.schema)
-        self._lengths: dict[str, dict[int, int]] = {}
+        self.analyzer = DocumentAnalyzer(self.schema)
+        self.pool = self.analyzer.pool
+        self._parts: list = []  # iterables of posting lists from other processes
 
     def add_document(self, **fields):
         self._check_state()
-        perdocwriter, schema, docnum = self.perdocwriter, self.schema, self.docnum
-        pool, fast = self.pool, self._fast
-        docboost = self._doc_boost(fields)
         fieldnames = sorted(name for name in fields if not name.startswith("_"))
-        self._check_fields(schema, fieldnames)
-        tokenized: dict[tuple, list[str]] = {}
-        perdocwriter.start_doc(docnum)
+        self._check_fields(self.schema, fieldnames)
+        self.perdocwriter.start_doc(self.docnum)
         try:
-            for fieldname in fieldnames:
-                value = fields.get(fieldname)
-                if value is None:
-                    continue
-                field = schema[fieldname]
-                length = 0
-                if field.indexed:
-                    boost = self._field_boost(fields, fieldname, docboost)
-                    ff = fast.get(fieldname) if isinstance(value, str) else None
-                    if ff is not None:
-                        key = (ff.expression.pattern, value)
-                        tokens = tokenized.get(key)
-                        if tokens is None:
-                            tokens = tokenized[key] = ff.expression.findall(value)
-                        items, length = ff.postings(tokens)
-                        if boost != 1.0:
-                            items = [(t, f, w * boost, v) for t, f, w, v in items]
-                        pool.add_many(fieldname, docnum, items)
-                        if not field.scorable:
-                            length = 0
-                    else:
-                        for tbytes, freq, weight, vbytes in field.index(value):
-                            if field.scorable:
-                                length += freq
-                            pool.add((fieldname, tbytes, docnum, weight * boost, vbytes))
-                    if length:  # as the lengths column will hold it: one byte, quantized
-                        self._lengths.setdefault(fieldname, {})[docnum] = byte_to_length(length_to_byte(length))
-                if field.separate_spelling():
-                    spellfield = field.spelling_fieldname(fieldname)
-                    ff = fast.get(fieldname) if isinstance(value, str) else None
-                    words = ff.spellable_words(tokens) if ff is not None else field.spellable_words(value)
-                    # Whoosh gives each spelling posting the value of the field's last posting
-                    # (a quirk kept, so that both writers write the same bytes)
-                    last = items[-1][3] if ff is not None and items else emptybytes
-                    for word in words:
-                        pool.add((spellfield, word.encode("utf-8"), 0, 1, last))
-                if field.vector:
-                    vitems = sorted((t, w, v) for t, _, w, v in
-                                    field.vector.word_values(value, field.analyzer, mode="index"))
-                    perdocwriter.add_vector_items(fieldname, field, vitems)
-                stored = fields.get(f"_stored_{fieldname}", value)
-                perdocwriter.add_field(fieldname, field, stored if field.stored else None, length)
-                column = field.column_type
-                if column and stored is not None:
-                    perdocwriter.add_column_value(fieldname, column, field.to_column_value(stored))
+            lengths = self.analyzer.add(self.docnum, fields, fieldnames)
+            self._add_perdoc(fields, fieldnames, lengths)
         except Exception:
-            perdocwriter.cancel_doc()
+            self.perdocwriter.cancel_doc()
             raise
-        perdocwriter.finish_doc()
+        self._end_doc()
+
+    def add_analyzed(self, fields: dict, lengths: dict[str, int]) -> None:
+        """Add a document whose postings another process wrote: its stored fields, lengths
+        and columns only."""
+        self._check_state()
+        fieldnames = sorted(name for name in fields if not name.startswith("_"))
+        self._check_fields(self.schema, fieldnames)
+        self.perdocwriter.start_doc(self.docnum)
+        try:
+            self._add_perdoc(fields, fieldnames, lengths)
+        except Exception:
+            self.perdocwriter.cancel_doc()
+            raise
+        self._end_doc()
+
+    def add_lists(self, lists) -> None:
+        """Add an iterable of (key, bytes, ListStats) posting lists in term-table order
+        (``DocumentAnalyzer.lists``) over documents added with ``add_analyzed``; parts of one
+        term from several iterables are joined in the order the iterables were added."""
+        self._parts.append(lists)
+
+    def _add_perdoc(self, fields: dict, fieldnames: list[str], lengths: dict[str, int]) -> None:
+        schema, perdocwriter = self.schema, self.perdocwriter
+        for fieldname in fieldnames:
+            value = fields.get(fieldname)
+            if value is None:
+                continue
+            field = schema[fieldname]
+            if field.vector:
+                vitems = sorted((t, w, v) for t, _, w, v in
+                                field.vector.word_values(value, field.analyzer, mode="index"))
+                perdocwriter.add_vector_items(fieldname, field, vitems)
+            stored = fields.get(f"_stored_{fieldname}", value)
+            perdocwriter.add_field(fieldname, field, stored if field.stored else None, lengths.get(fieldname, 0))
+            column = field.column_type
+            if column and stored is not None:
+                perdocwriter.add_column_value(fieldname, column, field.to_column_value(stored))
+
+    def _end_doc(self) -> None:
+        self.perdocwriter.finish_doc()
         self._added = True
         self.docnum += 1
 
@@ -220,113 +296,26 @@ class FastSegmentWriter(SegmentWriter):
         self.perdocwriter.close()
         pdr = self.per_document_reader() if self.codec.length_stats else None
         fw = self.fieldwriter
+        codec = fw._codec
         try:
+            def length_of(docnum: int, fieldname: str) -> int:  # a document merged in from an old segment
+                return pdr.doc_field_length(docnum, fieldname) or 0 if pdr is not None else 0
+            sources = [self.analyzer.lists(blocks.BLOCK_POSTINGS, codec._compression, length_of)] + self._parts
+            merged = heapq.merge(*sources, key=lambda item: item[0]) if len(sources) > 1 else sources[0]
             lastfield = None
-            for (fieldname, tbytes), postings in sorted(self.pool.terms.items()):
+            for (fieldname, tbytes), parts in groupby(merged, key=lambda item: item[0]):
                 if fieldname != lastfield:
                     if lastfield is not None:
                         fw.finish_field()
-                    field = self.schema[fieldname]
-                    fw.start_field(fieldname, field)
+                    fw.start_field(fieldname, self.schema[fieldname])
                     lastfield = fieldname
-                    known = self._lengths.get(fieldname, {})
-                if not self.pool.in_order:
-                    postings.sort(key=lambda p: p[0])
-                if not field.scorable:
-                    lengths = [0] * len(postings)
-                else:
-                    lengths = [known.get(d) for d, _, _ in postings]
-                    if None in lengths:  # documents merged in from old segments
-                        lengths = [n if n is not None else (pdr.doc_field_length(d, fieldname) or 0)
-                                   for n, (d, _, _) in zip(lengths, postings, strict=True)]
-                _write_term(fw, tbytes, postings, lengths)
+                data, stats = blocks.join([(data, stats) for _, data, stats in parts])
+                offset = fw._postfile.tell()
+                fw._postfile.write(data)
+                fw._tindex.add(pack_ushort(fw._fieldid) + tbytes, stats.row(offset, len(data)))
             if lastfield is not None:
                 fw.finish_field()
         finally:
             fw.close()
             if pdr is not None:
                 pdr.close()
-
-
-#: Posting lists shorter than this are written uncompressed: zlib's set-up cost exceeds
-#: what it saves on a few bytes (each block's header records its level; readers follow it).
-COMPRESS_MIN_POSTINGS = 16
-#: Pickle protocol of a block's data. Whoosh writes protocol 2, which pickles each bytes value
-#: (a posting's positions) as a call of ``_codecs.encode``: unpickling a block then costs about
-#: 120 µs. Protocol 5 stores bytes as bytes: 9 µs, and a third smaller once compressed. The
-#: ids (deltas, in the smallest unsigned type that holds them) and weights of a compressed
-#: (long) list go as ``array`` objects, one piece of bytes each, which the read side takes as
-#: numpy arrays without a step per posting. Whoosh's reader reads both layouts (it
-#: unpickles, then indexes and iterates the sequences).
-BLOCK_PICKLE_PROTOCOL = 5
-
-
-_TERMINFO = W3TermInfo._struct
-
-
-def _write_term(fw, tbytes: bytes, postings: list[tuple], lengths: list) -> None:
-    """Write one term's posting list and its term-table row as W3FieldWriter does through
-    ``start_term``/``add``/``finish_term``: the same blocks (``W3PostingsWriter.
-    _write_block``, ``W3TermInfo.add_block``/``to_bytes``), built a block at a time, their
-    data pickled with a newer protocol (``BLOCK_PICKLE_PROTOCOL``)."""
-    postfile, codec = fw._postfile, fw._codec
-    limit = codec._blocklimit
-    count = len(postings)
-    compression = codec._compression if count >= COMPRESS_MIN_POSTINGS else 0
-    fixedsize = fw._format.fixed_value_size()
-    startoffset = postfile.tell()
-    out = [WHOOSH3_HEADER_MAGIC]
-    total, minlength, maxlength, maxweight = 0, None, 0, 0
-    for start in range(0, count, limit):
-        chunk = postings[start:start + limit] if count > limit else postings
-        ids = [d for d, _, _ in chunk]
-        raw = [w for _, w, _ in chunk]
-        weights = array("f", raw)
-        top = max(raw)
-        block_maxweight = top if top > 0 else 0
-        present = [n for n in (lengths[start:start + limit] if count > limit else lengths) if n]
-        block_min = min(present) if present else None
-        block_max = max(present) if present else 0
-        total += sum(weights)
-        minlength = block_min if minlength is None else min(minlength, block_min)
-        maxlength = max(maxlength, block_max)
-        maxweight = max(maxweight, block_maxweight)
-
-        deltas, base = [], 0
-        for d in ids:
-            deltas.append(d - base)
-            base = d
-        if all(w == 1.0 for w in weights):
-            mini_weights = None
-        elif all(w == weights[0] for w in weights):
-            mini_weights = weights[0]
-        else:
-            mini_weights = weights  # an array('f'): its bytes, pickled in one piece
-        if fixedsize is None or fixedsize < 0:
-            mini_values = tuple([v for _, _, v in chunk if v])
-        elif fixedsize == 0:
-            mini_values = None
-        else:
-            mini_values = emptybytes.join([v for _, _, v in chunk if v])
-        if compression:  # a long list: arrays (a short one stays tuples: an array's pickle costs ~60 bytes)
-            top_delta = max(deltas)
-            ids_out = array("B" if top_delta < 256 else "H" if top_delta < 65536 else "I", deltas)
-        else:
-            ids_out = tuple(deltas)
-            if type(mini_weights) is array:
-                mini_weights = tuple(mini_weights)
-        databytes = dumps((ids_out, mini_weights, mini_values), BLOCK_PICKLE_PROTOCOL)
-        if compression:
-            databytes = zlib.compress(databytes, compression)
-        infobytes = dumps((len(ids), ids[-1], block_maxweight, compression,
-                           length_to_byte(block_min), length_to_byte(block_max)), 2)
-        blocklength = len(infobytes) + len(databytes)
-        if start + limit >= count:
-            blocklength = -blocklength  # the last block
-        out += (pack_int(blocklength), infobytes, databytes)
-    data = emptybytes.join(out)
-    postfile.write(data)
-    info = _TERMINFO.pack(False, total, count, 0 if minlength is None else length_to_byte(minlength),
-                          length_to_byte(maxlength), maxweight, postings[0][0], postings[-1][0])
-    info += pack_long(startoffset) + pack_int(len(data))
-    fw._tindex.add(pack_ushort(fw._fieldid) + tbytes, info)

@@ -26,29 +26,33 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from whoosh import index
+from whoosh.codec import default_codec
 from whoosh.filedb.filestore import FileStorage
 from whoosh.query import Prefix
 from whoosh.util.filelock import try_for
 from whoosh.writing import CLEAR
 
+from . import blocks
 from .analyze import STEMMED, SnowballFilter
 from .model import Document
-from .postings import FastSegmentWriter
+from .postings import DocumentAnalyzer, FastSegmentWriter
 from .schema import build_schema
 
 META_FILE = "m4d-meta.json"
 #: Seconds a crawl waits for another crawl's write lock before giving up.
 LOCK_WAIT = 2.0
-#: What a writer killed mid-commit leaves: Whoosh's temporary folder and table of contents.
-_LEFTOVER = re.compile(r"^(?:MAIN\.tmp|_MAIN_\d+\.toc\..+)$")
+#: What a writer killed mid-commit leaves: Whoosh's temporary folder and table of contents,
+#: and the posting lists a batch's analysis wrote for the segment.
+_LEFTOVER = re.compile(r"^(?:MAIN\.tmp|_MAIN_\d+\.toc\..+|MAIN\.lists-.+\.tmp)$")
 #: Temporary meta files older than this are leftovers of a killed crawl (seconds).
 _STALE_META = 600
 #: Below this many documents one process writes (starting workers costs ~0.5 s).
 PARALLEL_MIN_DOCS = 2000
 #: At most this many writer processes.
 MAX_PROCS = 4
-#: Documents per segment at most: bounds each writer's memory (postings stay in memory).
-SEGMENT_MAX_DOCS = 20000
+#: Documents per batch at most: bounds each analyzing process's memory (postings stay in
+#: memory until the batch's lists are written). A crawl's batches still make one segment.
+BATCH_MAX_DOCS = 20000
 
 
 class IndexBusy(OSError):
@@ -169,17 +173,7 @@ def _write_fast(ix, docs, sources, keep, rebuild, remove, procs) -> dict:
                 parent.delete_by_term("id", doc.id)
             deleted = _stale(ix, parent, sources, {d.id for d in docs}, keep, remove)
         batches = _batches([fields_of(d) for d in docs], procs)
-        if procs > 1 and len(batches) > 1:
-            ctx = multiprocessing.get_context("spawn")  # no fork: callers may run threads
-            pool = ctx.Pool(min(procs, len(batches)))
-            try:
-                segments = pool.map(_write_segment, [(str(ix.storage.folder), b) for b in batches])
-                pool.close()
-            finally:
-                pool.terminate()
-                pool.join()
-        else:
-            segments = [_write_batch(ix, b) for b in batches]
+        segments = [_write_batches(ix, batches, procs)] if batches else []
         final = parent._merge_segments(CLEAR if rebuild else None, None, None)
         final += segments
         if parent._added:  # small old segments merged into the parent's own
@@ -196,35 +190,94 @@ def _write_fast(ix, docs, sources, keep, rebuild, remove, procs) -> dict:
 
 
 def _batches(rows: list[dict], procs: int) -> list[list[dict]]:
-    """Split rows into about equal batches: at least one per process, none over SEGMENT_MAX_DOCS."""
+    """Split rows into about equal batches: at least one per process, none over BATCH_MAX_DOCS."""
     if not rows:
         return []
-    count = max(procs, -(-len(rows) // SEGMENT_MAX_DOCS))
+    count = max(procs, -(-len(rows) // BATCH_MAX_DOCS))
     count = -(-count // procs) * procs if procs > 1 else count
     size = -(-len(rows) // count)
     return [rows[i:i + size] for i in range(0, len(rows), size)]
 
 
-def _write_batch(ix, rows: list[dict]):
-    """Write rows into a new segment of ix (not yet published) and return the segment."""
-    writer = FastSegmentWriter(ix, _lk=False, limitmb=256)
+def _write_batches(ix, batches: list[list[dict]], procs: int):
+    """Write batches as one new segment of ix (not yet published) and return it. With one
+    batch, this process analyzes and writes it; with more, each batch is analyzed on its own
+    (in worker processes when procs > 1) into posting lists numbered where its documents
+    will be, and this process writes the documents' stored fields and lengths and joins the
+    lists, term by term, into one segment: one segment answers a query with one look-up per
+    term, where a segment per batch takes one each."""
+    if len(batches) == 1:
+        writer = FastSegmentWriter(ix, _lk=False, limitmb=256)
+        try:
+            for row in batches[0]:
+                writer.add_document(**row)
+            return writer._finalize_segment()
+        except BaseException:
+            writer._close_segment()
+            raise
+    folder = str(ix.storage.folder)
+    jobs, base = [], 0
+    for batch in batches:
+        fd, path = tempfile.mkstemp(dir=folder, prefix="MAIN.lists-", suffix=".tmp")
+        os.close(fd)
+        jobs.append((folder, batch, base, path))
+        base += len(batch)
     try:
-        for row in rows:
-            writer.add_document(**row)
-        return writer._finalize_segment()
-    except BaseException:
-        writer._close_segment()
-        raise
+        if procs > 1:
+            ctx = multiprocessing.get_context("spawn")  # no fork: callers may run threads
+            pool = ctx.Pool(min(procs, len(batches)))
+            try:
+                results = pool.map(_analyze_batch, jobs)
+                pool.close()
+            finally:
+                pool.terminate()
+                pool.join()
+        else:
+            results = [_analyze_batch(job) for job in jobs]
+        writer = FastSegmentWriter(ix, _lk=False, limitmb=256)
+        try:
+            for batch, (lengths, _) in zip(batches, results, strict=True):
+                for row, doc_lengths in zip(batch, lengths, strict=True):
+                    writer.add_analyzed(row, doc_lengths)
+            for (_, _, _, path), (_, lists) in zip(jobs, results, strict=True):
+                writer.add_lists(_read_lists(path, lists))
+            return writer._finalize_segment()
+        except BaseException:
+            writer._close_segment()
+            raise
+    finally:
+        for _, _, _, path in jobs:
+            Path(path).unlink(missing_ok=True)
 
 
-def _write_segment(job):
-    """Worker-process entry: open the index and write one batch as a segment."""
-    index_dir, rows = job
+def _analyze_batch(job) -> tuple[list[dict], list[tuple]]:
+    """Analyze a batch of rows as documents base, base + 1…; write their posting lists to
+    path, one after the other in term-table order. Return each document's field lengths and
+    each list's (key, length in bytes, ``blocks.ListStats``). Runs in a worker process."""
+    index_dir, rows, base, path = job
     ix = index.open_dir(index_dir)
     try:
-        return _write_batch(ix, rows)
+        analyzer = DocumentAnalyzer(ix.schema)
+        lengths = []
+        for docnum, row in enumerate(rows, start=base):
+            fieldnames = sorted(name for name in row if not name.startswith("_"))
+            lengths.append(analyzer.add(docnum, row, fieldnames))
+        codec = default_codec()  # as the writer of the segment uses
+        lists = []
+        with open(path, "wb") as out:
+            for key, data, stats in analyzer.lists(blocks.BLOCK_POSTINGS, codec._compression):
+                out.write(data)
+                lists.append((key, len(data), stats))
+        return lengths, lists
     finally:
         ix.close()
+
+
+def _read_lists(path: str, lists: list[tuple]):
+    """Yield (key, bytes, stats) of the posting lists a batch wrote to path."""
+    with open(path, "rb") as f:
+        for key, length, stats in lists:
+            yield key, f.read(length), stats
 
 
 def naive_stemmers(schema) -> None:

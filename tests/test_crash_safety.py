@@ -201,6 +201,7 @@ def test_leftovers_of_a_killed_writer_are_removed_by_the_next(tmp_path, versions
     (tmp_path / "MAIN.tmp").mkdir()
     (tmp_path / "MAIN.tmp" / "pool.tmp").write_bytes(b"x" * 100)
     (tmp_path / "_MAIN_9.toc.1700000000.5").write_bytes(b"half a table of contents")
+    (tmp_path / "MAIN.lists-k3x9.tmp").write_bytes(b"a batch's posting lists")
     old_meta = tmp_path / ".meta-abc.json"
     old_meta.write_text("{}")
     os.utime(old_meta, (time.time() - 3600, time.time() - 3600))
@@ -209,7 +210,7 @@ def test_leftovers_of_a_killed_writer_are_removed_by_the_next(tmp_path, versions
     assert snapshot(tmp_path) == refs["a"]  # the leftovers do not disturb readers
     run_crawl([str(site)], tmp_path)
     names = {p.name for p in tmp_path.iterdir()}
-    assert not {"MAIN.tmp", "_MAIN_9.toc.1700000000.5", ".meta-abc.json"} & names
+    assert not {"MAIN.tmp", "_MAIN_9.toc.1700000000.5", "MAIN.lists-k3x9.tmp", ".meta-abc.json"} & names
     assert ".meta-def.json" in names
 
 
