@@ -121,22 +121,22 @@ def _read_blocks(postfile, offset: int, length: int, blocks: Blocks, segment: in
         raise ValueError(f"postings at {offset}: bad block tag {data[:4]!r}")
     stream = BytesIO(data)
     at, last = 4, False
-    delta_parts, weight_parts, counts = [], [], []
+    delta_parts, weight_parts, lasts = [], [], []
     while not last and at < len(data):
         size = unpack_int(data[at:at + _INT_SIZE])[0]
         last = size < 0
         end = at + _INT_SIZE + abs(size)
         stream.seek(at + _INT_SIZE)
-        n, _maxid, _maxweight, compressed = load(stream)[:4]
+        n, maxid, _maxweight, compressed = load(stream)[:4]
         start = stream.tell()
         raw = data[start:end]
         block = _decoded(zlib.decompress(raw) if compressed else raw, n)
         blocks.add(segment, offset + start, end - start, bool(compressed), n,
                    _block_values(block) if values and block[2] is not None else None)
         _arrays(block, n, delta_parts, weight_parts)
-        counts.append(n)
+        lasts.append(maxid)
         at = end
-    return _joined(delta_parts, weight_parts, counts)
+    return _joined(delta_parts, weight_parts, lasts)
 
 
 def _decoded(data: bytes, n: int) -> tuple:
@@ -159,18 +159,19 @@ def _arrays(block: tuple, n: int, delta_parts: list, weight_parts: list) -> None
         weight_parts.append(np.array(weights, dtype=np.float64))
 
 
-def _joined(delta_parts: list, weight_parts: list, counts: list) -> tuple[np.ndarray, np.ndarray]:
+def _joined(delta_parts: list, weight_parts: list, lasts: list) -> tuple[np.ndarray, np.ndarray]:
     """Return the docnums and weights of a posting list's blocks. Each block's deltas start
-    from 0 (whoosh's delta_decode, block by block): one running sum, less what it had reached
-    before each block."""
+    from 0 (whoosh's delta_decode, block by block), so a block's first delta is its first
+    docnum: less the block before's last docnum (lasts: each block's, from its info), the
+    deltas run on across blocks and one running sum decodes them all."""
     if not delta_parts:
         return EMPTY_IDS, EMPTY_WEIGHTS
-    ids = np.cumsum(np.concatenate(delta_parts) if len(delta_parts) > 1 else delta_parts[0], dtype=np.int64)
-    if len(counts) > 1:
-        ends = np.cumsum(counts)
-        ids -= np.repeat(np.concatenate(([0], ids[ends[:-1] - 1])), counts)
-    tf = np.concatenate(weight_parts) if len(weight_parts) > 1 else weight_parts[0]
-    return ids, tf.astype(np.float64, copy=False)
+    if len(delta_parts) == 1:
+        return np.cumsum(delta_parts[0], dtype=np.int64), weight_parts[0].astype(np.float64, copy=False)
+    deltas = np.concatenate(delta_parts, dtype=np.int64)
+    starts = np.cumsum([len(d) for d in delta_parts[:-1]])
+    deltas[starts] -= lasts[:-1]
+    return np.cumsum(deltas), np.concatenate(weight_parts).astype(np.float64, copy=False)
 
 
 def read_postings(m, blocks: Blocks, segment: int, values: bool = False) -> tuple[np.ndarray, np.ndarray,
@@ -182,7 +183,7 @@ def read_postings(m, blocks: Blocks, segment: int, values: bool = False) -> tupl
     if type(m) is FilterMatcher and m._exclude:
         m, excluded = m.child, m._ids
     if type(m) is W3LeafMatcher and not m._byteids:
-        delta_parts, weight_parts, counts = [], [], []
+        delta_parts, weight_parts, lasts = [], [], []
         postfile = m._postfile
         while m.is_active():
             offset, length = m._dataoffset, m._nextoffset - m._dataoffset
@@ -192,9 +193,9 @@ def read_postings(m, blocks: Blocks, segment: int, values: bool = False) -> tupl
             blocks.add(segment, offset, length, bool(m._compression), n,
                        _block_values(block) if values and block[2] is not None else None)
             _arrays(block, n, delta_parts, weight_parts)
-            counts.append(n)
+            lasts.append(m._maxid)
             m._next_block()
-        ids, tf = _joined(delta_parts, weight_parts, counts)
+        ids, tf = _joined(delta_parts, weight_parts, lasts)
         if not len(ids):
             return EMPTY_IDS, EMPTY_WEIGHTS, None
     else:  # inlined postings or another codec: one posting at a time, values read now

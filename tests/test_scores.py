@@ -146,6 +146,36 @@ def test_cached_postings_give_the_same_answers(site_index_dir):
     assert warm._scores._held > 0 and cold._scores._held == 0
 
 
+@pytest.mark.parametrize("how", ["whoosh", "two processes"])
+def test_lists_of_several_blocks_read_as_whoosh_reads_them(tmp_path, how):
+    """Long posting lists: Whoosh's writer cuts them into blocks of 128; the fast writer's
+    two processes each write part of a list, joined block for block. Read in one piece, the
+    docnums and weights are the ones Whoosh's matcher gives."""
+    from indexer.model import Document
+    from indexer.postingfile import Blocks, read_term
+
+    rng = random.Random(5)
+    docs = [Document(id=f"file:///w/{n}", url=f"file:///w/{n}", title=f"Página {n}", lang="es",
+                     text=" ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 40))), source="file:///w")
+            for n in range(400)]
+    write_documents(tmp_path / "ix", docs, [], rebuild=True, naive=how == "whoosh", procs=2)
+    ix = SearchIndex(tmp_path / "ix", cache_size=0)
+    reader = ix.searcher().reader()
+    several = 0
+    for word in WORDS:
+        blocks = Blocks()
+        ids, tf, keep, frequency = read_term(reader, "content_any", word.encode(), blocks, 0)
+        m = reader.postings("content_any", word)
+        expected = []
+        while m.is_active():
+            expected.append((m.id(), m.weight()))
+            m.next()
+        assert list(zip(ids.tolist(), tf.tolist(), strict=True)) == expected
+        assert keep is None and frequency == len(expected)
+        several += len(blocks._starts) > 1
+    assert several == len(WORDS), "every list must span blocks"
+
+
 @pytest.mark.parametrize("count", [1, 2, 3, 4, 128])
 @pytest.mark.parametrize("weights", ["none", "one", "each"])
 def test_blocks_unpickled_without_their_values(count, weights):

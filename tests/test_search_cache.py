@@ -240,9 +240,19 @@ def test_field_lengths_read_in_one_piece_equal_whoosh(site_index):
     site_index.warm()  # loads the same lengths and the facet sets without error
 
 
+def check_links(ix, searcher) -> None:
+    """The per-version links table says what each live document's stored fields say."""
+    links = ix.versions.links(searcher)
+    reader = searcher.reader()
+    for docnum in reader.all_doc_ids():
+        f = reader.stored_fields(docnum)
+        assert links[docnum] == {"id": f["id"], "lang": f["lang"], "url": f["url"], "title": f["title"]}
+
+
 def test_per_segment_caches_equal_reading_the_whole_index(tmp_path):
-    """Facet sets and the vocabulary are read per segment and kept for the segments a new
-    index version keeps; they must equal what reading the whole index gives."""
+    """Facet sets, the vocabulary and the translation links are read per segment and kept for
+    the segments a new index version keeps; they must equal what reading the whole index
+    gives."""
     from dataclasses import replace
 
     from whoosh.query import Term
@@ -267,6 +277,7 @@ def test_per_segment_caches_equal_reading_the_whole_index(tmp_path):
         assert set(sets) == expected
         for value, found in sets.items():
             assert found == frozenset(searcher.docs_for_query(Term(field, value)))
+    check_links(ix, searcher)
     kept = set(ix.versions._by_segment)
     # A new version that deletes a document in the first segment and adds one: the second
     # segment's entries are reused, the first one's read again, the old ones forgotten.
@@ -278,6 +289,8 @@ def test_per_segment_caches_equal_reading_the_whole_index(tmp_path):
     assert sum(len(d) for d in sets.values()) == searcher.doc_count() == len(docs) - 1
     for value, found in sets.items():
         assert found == frozenset(searcher.docs_for_query(Term("lang", value)))
-    assert not {k[:2] for k in ix.versions._by_segment} - {(s.segment().segment_id(), s.segment().deleted_count())
-                                                    for s in (sub.reader() for sub, _ in searcher.leaf_searchers())}
+    check_links(ix, searcher)
+    segments = [sub.reader().segment() for sub, _ in searcher.leaf_searchers()]
+    live = {(s.segment_id(), s.deleted_count()) for s in segments} | {(s.segment_id(), None) for s in segments}
+    assert not {k[:2] for k in ix.versions._by_segment} - live
     assert kept & set(ix.versions._by_segment) or len(searcher.leaf_searchers()) == 1
