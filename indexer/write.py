@@ -18,6 +18,7 @@ import importlib
 import json
 import multiprocessing
 import os
+import pickle
 import re
 import shutil
 import tempfile
@@ -236,11 +237,11 @@ def _write_batches(ix, batches: list[list[dict]], procs: int):
             results = [_analyze_batch(job) for job in jobs]
         writer = FastSegmentWriter(ix, _lk=False, limitmb=256)
         try:
-            for batch, (lengths, _) in zip(batches, results, strict=True):
+            for batch, lengths in zip(batches, results, strict=True):
                 for row, doc_lengths in zip(batch, lengths, strict=True):
                     writer.add_analyzed(row, doc_lengths)
-            for (_, _, _, path), (_, lists) in zip(jobs, results, strict=True):
-                writer.add_lists(_read_lists(path, lists))
+            for _, _, _, path in jobs:
+                writer.add_lists(_read_lists(path))
             return writer._finalize_segment()
         except BaseException:
             writer._close_segment()
@@ -250,10 +251,15 @@ def _write_batches(ix, batches: list[list[dict]], procs: int):
             Path(path).unlink(missing_ok=True)
 
 
-def _analyze_batch(job) -> tuple[list[dict], list[tuple]]:
+#: Posting lists a batch writes per chunk: each chunk is a pickled list of their headers (key,
+#: length, statistics) and then their bytes, so the joining process holds one chunk per batch.
+LISTS_PER_CHUNK = 20000
+
+
+def _analyze_batch(job) -> list[dict]:
     """Analyze a batch of rows as documents base, base + 1…; write their posting lists to
-    path, one after the other in term-table order. Return each document's field lengths and
-    each list's (key, length in bytes, ``blocks.ListStats``). Runs in a worker process."""
+    path in term-table order, in chunks (``LISTS_PER_CHUNK``). Return each document's field
+    lengths. Runs in a worker process."""
     index_dir, rows, base, path = job
     ix = index.open_dir(index_dir)
     try:
@@ -263,21 +269,36 @@ def _analyze_batch(job) -> tuple[list[dict], list[tuple]]:
             fieldnames = sorted(name for name in row if not name.startswith("_"))
             lengths.append(analyzer.add(docnum, row, fieldnames))
         codec = default_codec()  # as the writer of the segment uses
-        lists = []
         with open(path, "wb") as out:
+            heads, datas = [], []
             for key, data, stats in analyzer.lists(blocks.BLOCK_POSTINGS, codec._compression):
-                out.write(data)
-                lists.append((key, len(data), stats))
-        return lengths, lists
+                heads.append((key, len(data), stats))
+                datas.append(data)
+                if len(heads) == LISTS_PER_CHUNK:
+                    _write_chunk(out, heads, datas)
+                    heads, datas = [], []
+            if heads:
+                _write_chunk(out, heads, datas)
+        return lengths
     finally:
         ix.close()
 
 
-def _read_lists(path: str, lists: list[tuple]):
+def _write_chunk(out, heads: list, datas: list) -> None:
+    pickle.dump(heads, out, pickle.HIGHEST_PROTOCOL)
+    out.write(b"".join(datas))
+
+
+def _read_lists(path: str):
     """Yield (key, bytes, stats) of the posting lists a batch wrote to path."""
     with open(path, "rb") as f:
-        for key, length, stats in lists:
-            yield key, f.read(length), stats
+        while True:
+            try:
+                heads = pickle.load(f)
+            except EOFError:
+                return
+            for key, length, stats in heads:
+                yield key, f.read(length), stats
 
 
 def naive_stemmers(schema) -> None:

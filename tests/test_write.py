@@ -109,6 +109,7 @@ def test_worker_processes_write_one_segment_the_same_as_whoosh(tmp_path, many_do
 
 def test_batches_analyzed_apart_join_into_one_segment(tmp_path, many_docs, monkeypatch):
     monkeypatch.setattr(write, "BATCH_MAX_DOCS", 50)  # four batches, analyzed in this process
+    monkeypatch.setattr(write, "LISTS_PER_CHUNK", 7)  # each batch's lists written in many chunks
     write.write_documents(tmp_path / "plain", many_docs, [], rebuild=True, naive=True)
     write.write_documents(tmp_path / "batches", many_docs, [], rebuild=True, procs=1)
     assert segments(tmp_path / "batches") == 1
