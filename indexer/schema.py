@@ -1,7 +1,8 @@
 """The Whoosh schema: per-language text fields, one language-neutral field, facet fields."""
 from __future__ import annotations
 
-from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.columns import VarBytesColumn
+from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 
 from .analyze import STEMMED, language_analyzer, neutral_analyzer
 
@@ -35,6 +36,9 @@ def build_schema() -> Schema:
         "theme": KEYWORD(commas=True, scorable=False),
         "country": KEYWORD(commas=True, lowercase=True, scorable=False),
         "group": ID(stored=True),
+        # What a link to the document shows (its id, language, URL and title, as JSON), read
+        # per document without unpickling its stored fields: the translations of a result.
+        "link": COLUMN(VarBytesColumn()),
         "title_any": TEXT(analyzer=neutral_analyzer(), field_boost=TITLE_BOOST),
         "content_any": TEXT(analyzer=neutral_analyzer(), spelling=True),
     }

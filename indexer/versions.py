@@ -9,6 +9,7 @@ its segments, so only what a crawl wrote is read again.
 """
 from __future__ import annotations
 
+import json
 import threading
 import weakref
 from bisect import bisect_right
@@ -50,12 +51,8 @@ class VersionData:
             self.facet_sets(searcher, "group"), searcher.doc_count_all()))
 
     def links(self, searcher) -> Links:
-        """Return the id, language, URL and title of every document (``Links``)."""
-        def build():
-            parts = [(offset, self._per_segment(sub.reader(), "links", _segment_links, deletions=False))
-                     for sub, offset in searcher.leaf_searchers()]
-            return Links(parts)
-        return self._per_reader(searcher, "links", build)
+        """Return what a link to each document shows (``Links``)."""
+        return self._per_reader(searcher, "links", lambda: Links(searcher))
 
     def vocabulary(self, searcher) -> Vocabulary:
         """Return the index's words."""
@@ -76,11 +73,10 @@ class VersionData:
                 self._by_reader.setdefault(reader, {})[name] = found
         return found
 
-    def _per_segment(self, segment, name, build, deletions: bool = True):
-        """Return build(segment) cached for this segment and its deletions (deletions=False:
-        for the segment whatever its deletions, for what a deletion does not change)."""
+    def _per_segment(self, segment, name, build):
+        """Return build(segment) cached for this segment and its deletions."""
         try:
-            key = (segment.segment().segment_id(), segment.segment().deleted_count() if deletions else None, name)
+            key = (segment.segment().segment_id(), segment.segment().deleted_count(), name)
         except AttributeError:  # not a segment reader
             return build(segment)
         with self._lock:
@@ -97,7 +93,7 @@ class VersionData:
         for sub, _ in searcher.leaf_searchers():
             seg = getattr(sub.reader(), "segment", None)
             if seg is not None:
-                live.update({(seg().segment_id(), seg().deleted_count()), (seg().segment_id(), None)})
+                live.add((seg().segment_id(), seg().deleted_count()))
         with self._lock:
             for key in [k for k in self._by_segment if k[:2] not in live]:
                 del self._by_segment[key]
@@ -114,28 +110,29 @@ def _segment_values(segment, field: str) -> dict[str, list[int]]:
     return out
 
 
-def _segment_links(segment) -> list[tuple | None]:
-    """Return each of the segment's documents' (id, lang, url, title) (None: deleted)."""
-    out = []
-    for docnum in range(segment.doc_count_all()):
-        if segment.is_deleted(docnum):
-            out.append(None)
-            continue
-        f = segment.stored_fields(docnum)
-        out.append((f.get("id"), f.get("lang"), f.get("url"), f.get("title")))
-    return out
-
-
 class Links:
-    """What a link to each document shows: its id, language, URL and title, by docnum."""
+    """What a link to each document shows: its id, language, URL and title, by docnum, from
+    the ``link`` column (a few bytes a document, read in place); a segment written before
+    the column existed gives its stored fields instead."""
 
-    def __init__(self, parts: list[tuple[int, list]]):
-        self._parts = parts  # (docnum offset, rows) per segment, in docnum order
-        self._offsets = [offset for offset, _ in parts]
+    def __init__(self, searcher):
+        self._offsets, self._parts = [], []
+        for sub, offset in searcher.leaf_searchers():
+            reader = sub.reader()
+            has = "link" in reader.schema and reader.has_column("link")
+            self._offsets.append(offset)
+            self._parts.append((reader, reader.column_reader("link", translate=False) if has else None))
 
     def __getitem__(self, docnum: int) -> dict:
-        offset, rows = self._parts[bisect_right(self._offsets, docnum) - 1]
-        doc_id, lang, url, title = rows[docnum - offset]
+        n = bisect_right(self._offsets, docnum) - 1
+        reader, column = self._parts[n]
+        local = docnum - self._offsets[n]
+        raw = column[local] if column is not None else b""
+        if raw:
+            doc_id, lang, url, title = json.loads(raw)
+        else:
+            f = reader.stored_fields(local)
+            doc_id, lang, url, title = f.get("id"), f.get("lang"), f.get("url"), f.get("title")
         return {"id": doc_id, "lang": lang, "url": url, "title": title}
 
 

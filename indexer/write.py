@@ -69,8 +69,9 @@ def open_or_create(index_dir: str | os.PathLike):
     return index.create_in(path, build_schema())
 
 
-def fields_of(doc: Document) -> dict:
-    """Return the Whoosh fields of a document."""
+def fields_of(doc: Document, schema=None) -> dict:
+    """Return the Whoosh fields of a document (for schema: an index made before the ``link``
+    column gets none)."""
     body = "\n".join([doc.text, ", ".join(doc.keywords)]).strip()
     fields = {
         "id": doc.id, "url": doc.url, "source": doc.source, "title": doc.title, "text": doc.text,
@@ -78,7 +79,10 @@ def fields_of(doc: Document) -> dict:
         "lang": doc.lang, "type": doc.type, "group": doc.group or doc.id,
         "theme": ",".join(doc.themes), "country": ",".join(doc.country),
         "title_any": doc.title, "content_any": body,
+        "link": json.dumps([doc.id, doc.lang, doc.url, doc.title], ensure_ascii=False).encode("utf-8"),
     }
+    if schema is not None and "link" not in schema:
+        del fields["link"]
     if doc.lang in STEMMED:
         fields[f"title_{doc.lang}"] = doc.title
         fields[f"content_{doc.lang}"] = body
@@ -152,7 +156,7 @@ def _write_plain(ix, docs, sources, keep, rebuild, remove) -> dict:
     deleted = 0
     try:
         for doc in docs:
-            writer.update_document(**fields_of(doc))
+            writer.update_document(**fields_of(doc, ix.schema))
         if rebuild:
             writer.commit(mergetype=CLEAR)
         else:
@@ -173,7 +177,7 @@ def _write_fast(ix, docs, sources, keep, rebuild, remove, procs) -> dict:
             for doc in docs:  # update: the old version of each document goes
                 parent.delete_by_term("id", doc.id)
             deleted = _stale(ix, parent, sources, {d.id for d in docs}, keep, remove)
-        batches = _batches([fields_of(d) for d in docs], procs)
+        batches = _batches([fields_of(d, ix.schema) for d in docs], procs)
         segments = [_write_batches(ix, batches, procs)] if batches else []
         final = parent._merge_segments(CLEAR if rebuild else None, None, None)
         final += segments

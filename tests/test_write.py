@@ -2,6 +2,7 @@
 processes) writes the same index as Whoosh's own writer; ``naive`` is that own writer."""
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -59,9 +60,10 @@ def dump(index_dir) -> dict:
                                       info.max_length(), info.max_weight(), info.min_id(), info.max_id(),
                                       postings)
             docs = {}
+            links = r.column_reader("link", translate=False)
             for docnum in r.all_doc_ids():
                 stored = r.stored_fields(docnum)
-                docs[docnum] = (stored, [r.doc_field_length(docnum, f) for f in text_fields()])
+                docs[docnum] = (stored, [r.doc_field_length(docnum, f) for f in text_fields()], links[docnum])
             totals = {f: r.field_length(f) for f in text_fields()}
         return {"terms": terms, "docs": docs, "totals": totals}
     finally:
@@ -87,6 +89,8 @@ def test_fast_writer_writes_the_same_index_as_whoosh(tmp_path, many_docs):
     long_lists = [t for t, v in plain["terms"].items() if v[1] > 128]
     assert long_lists, "the sample must span several posting blocks"
     assert fast == plain
+    assert all(json.loads(link) == [stored["id"], stored["lang"], stored["url"], stored["title"]]
+               for stored, _, link in fast["docs"].values())
 
 
 def segments(index_dir) -> int:
