@@ -1,6 +1,11 @@
 """A posting list's bytes as Whoosh's W3 codec lays them out, for the fast writer: encoded
 from a term's postings, and joined from the parts that several writer processes encoded.
 
+Each term-table row also carries the list's docnums and weights without their positions
+(``scoring``): Whoosh's reader reads a row's fixed fields and the list's place and ignores
+what follows, while the read side (``postingfile.read_term``) scores from it without
+decompressing or unpickling the blocks, which hold every posting's positions.
+
 A W3 posting list is a magic tag, then blocks of up to 128 postings. Each block is its
 length (negative for the last block), a pickled info tuple and its data: a pickled (id
 deltas, weights, values) tuple, zlib-compressed when the info says so. A block's deltas
@@ -10,8 +15,11 @@ block of each part but the last marked as not last, with one term-table row for 
 """
 from __future__ import annotations
 
+import struct
+import sys
 import zlib
 from array import array
+from itertools import pairwise
 from pickle import dumps
 from typing import NamedTuple
 
@@ -39,8 +47,38 @@ BLOCK_PICKLE_PROTOCOL = 5
 _TERMINFO = W3TermInfo._struct
 
 
+#: Opens the scoring part of a term-table row, after W3's fields.
+SCORING_TAG = b"\xa7\x01"
+#: A scoring chunk's header: how many postings, the typecode of their docnum deltas (the
+#: first is the chunk's first docnum), and of their weights (0: all 1.0, B: whole numbers
+#: up to 255, f: float32 as the blocks hold them); the arrays follow, little-endian.
+CHUNK_HEAD = struct.Struct("<Icc")
+_LITTLE = sys.byteorder == "little"
+
+
+def scoring_chunk(ids: list[int], weights: array) -> bytes:
+    """Return the scoring chunk of postings: docnums (ascending) and weights (float32)."""
+    deltas = [ids[0]] + [b - a for a, b in pairwise(ids)]
+    top = max(deltas)
+    code = "B" if top < 256 else "H" if top < 65536 else "I"
+    out = array(code, deltas)
+    if all(w == 1.0 for w in weights):
+        wcode, wout = b"0", None
+    elif all(w.is_integer() and 0 <= w <= 255 for w in weights):
+        wcode, wout = b"B", array("B", [int(w) for w in weights])
+    else:
+        wcode, wout = b"f", array("f", weights)
+    if not _LITTLE:
+        out.byteswap()
+        if wout is not None:
+            wout.byteswap()
+    head = CHUNK_HEAD.pack(len(ids), code.encode("ascii"), wcode)
+    return head + out.tobytes() + (wout.tobytes() if wout is not None else b"")
+
+
 class ListStats(NamedTuple):
-    """What a term-table row says of a posting list, and where its last block starts."""
+    """What a term-table row says of a posting list, where its last block starts, and its
+    scoring chunks."""
 
     weight: float  # total weight
     count: int  # postings
@@ -50,13 +88,14 @@ class ListStats(NamedTuple):
     first: int  # first and last docnum
     last: int
     last_block: int  # offset of the last block's length within the list's bytes
+    scoring: bytes  # its scoring chunks (``scoring_chunk``), one per part joined
 
     def row(self, offset: int, length: int) -> bytes:
         """Return the term-table row of this list, written at offset, length bytes long."""
         info = _TERMINFO.pack(False, self.weight, self.count,
                               0 if self.minlength is None else length_to_byte(self.minlength),
                               length_to_byte(self.maxlength), self.maxweight, self.first, self.last)
-        return info + pack_long(offset) + pack_int(length)
+        return info + pack_long(offset) + pack_int(length) + SCORING_TAG + self.scoring
 
 
 def encode(postings: list[tuple], lengths: list, limit: int, compression: int,
@@ -124,7 +163,9 @@ def encode(postings: list[tuple], lengths: list, limit: int, compression: int,
             blocklength = -blocklength  # the last block
         out += (pack_int(blocklength), infobytes, databytes)
         at += _INT_SIZE + len(infobytes) + len(databytes)
-    stats = ListStats(total, count, minlength, maxlength, maxweight, postings[0][0], postings[-1][0], last_block)
+    scoring = scoring_chunk([d for d, _, _ in postings], array("f", [w for _, w, _ in postings]))
+    stats = ListStats(total, count, minlength, maxlength, maxweight, postings[0][0], postings[-1][0], last_block,
+                      scoring)
     return emptybytes.join(out), stats
 
 
@@ -154,5 +195,5 @@ def join(parts: list[tuple[bytes, ListStats]]) -> tuple[bytes, ListStats]:
         weight=sum(s.weight for _, s in parts), count=sum(s.count for _, s in parts),
         minlength=min(lengths) if lengths else None, maxlength=max(s.maxlength for _, s in parts),
         maxweight=max(s.maxweight for _, s in parts), first=parts[0][1].first, last=parts[-1][1].last,
-        last_block=last_block)
+        last_block=last_block, scoring=b"".join(s.scoring for _, s in parts))
     return emptybytes.join(out), stats

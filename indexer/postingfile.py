@@ -10,6 +10,7 @@ Whoosh's reader does.
 """
 from __future__ import annotations
 
+import threading
 import zlib
 from array import array
 from io import BytesIO
@@ -21,12 +22,22 @@ from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
     WHOOSH3_HEADER_MAGIC,
     W3LeafMatcher,
+    W3TermInfo,
     W3TermsReader,
     _lenfield,
     byte_to_length,
 )
 from whoosh.matching.wrappers import FilterMatcher
-from whoosh.system import _INT_SIZE, unpack_int
+from whoosh.reading import TermNotFound
+from whoosh.system import _INT_SIZE, _LONG_SIZE, unpack_int
+
+from .blocks import CHUNK_HEAD, SCORING_TAG
+
+#: A non-inlined term-table row's length before what follows W3's fields.
+_ROW = W3TermInfo._struct.size + _LONG_SIZE + _INT_SIZE
+_CHUNK_IDS = {b"B": np.dtype("<u1"), b"H": np.dtype("<u2"), b"I": np.dtype("<u4")}
+_CHUNK_WEIGHTS = {b"B": np.dtype("<u1"), b"f": np.dtype("<f4")}
+_RESOLVING = threading.Lock()
 
 EMPTY_IDS = np.empty(0, np.int64)
 EMPTY_WEIGHTS = np.empty(0, np.float64)
@@ -61,10 +72,41 @@ class Blocks:
         self._places.append((segment, offset, length, compressed))
         self.size += count
 
+    def add_list(self, segment: int, offset: int, length: int, count: int) -> None:
+        """Add a whole posting list whose blocks were not read: where they lie is read when
+        a value is first asked."""
+        self._starts.append(self.size)
+        self._places.append((segment, offset, length, None))
+        self.size += count
+
+    def _resolve(self, searcher) -> None:
+        """Replace each whole list by its blocks (their headers read, not their data)."""
+        with _RESOLVING:
+            if all(p[3] is not None for p in self._places):
+                return
+            readers = [sub.reader() for sub, _ in searcher.leaf_searchers()]
+            starts, places, read = [], [], {}
+            for n, (start, (segment, offset, length, compressed)) in enumerate(
+                    zip(self._starts, self._places, strict=True)):
+                if compressed is not None:
+                    if n in self._read:
+                        read[len(starts)] = self._read[n]
+                    starts.append(start)
+                    places.append((segment, offset, length, compressed))
+                    continue
+                data = readers[segment]._terms._postfile.get(offset, length)
+                for head, end, block_compressed, count, _ in _block_heads(data, offset):
+                    starts.append(start)
+                    places.append((segment, offset + head, end - head, block_compressed))
+                    start += count
+            self._starts, self._places, self._read = starts, places, read
+
     def values(self, searcher, places: np.ndarray) -> list[bytes]:
         """Return the values of the postings at these places (of the term's kept postings),
         reading each block they are in once, from this searcher's segments (the term was read
         from the same index version)."""
+        if any(p[3] is None for p in self._places):
+            self._resolve(searcher)
         places = places if self.kept is None else self.kept[places]
         blocks = np.searchsorted(self._starts, places, side="right") - 1
         readers = None
@@ -84,16 +126,23 @@ class Blocks:
 def read_term(reader, fieldname: str, btext: bytes, blocks: Blocks, segment: int,
               values: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, int]:
     """Return a term's postings in one segment as ``read_postings`` does, and its document
-    frequency there (deleted documents counted, as Whoosh's idf counts them). The whole
-    posting list is read in one piece from where the term index says it lies: no matcher is
-    built (which costs the look-up twice). Raises TermNotFound.
+    frequency there (deleted documents counted, as Whoosh's idf counts them). A row the fast
+    writer wrote carries the docnums and weights (``blocks``): they are read from it, and the
+    blocks (with the positions) only when a value is asked. Otherwise the whole posting list
+    is read in one piece from where the row says it lies: no matcher is built (which costs
+    the look-up twice). Raises TermNotFound.
 
-    :param reader: a segment reader (another reader goes through its matcher)."""
+    :param reader: a segment reader (another reader goes through its matcher).
+    :param values: when the blocks are read, keep the positions of those unpickled whole."""
     terms = getattr(reader, "_terms", None)
     if type(terms) is not W3TermsReader or fieldname not in reader.schema:
         found = read_postings(reader.postings(fieldname, btext), blocks, segment, values)
         return (*found, reader.doc_frequency(fieldname, btext))
-    info = terms.term_info(fieldname, btext)
+    try:
+        row = terms._tindex[terms._keycoder(fieldname, btext)]
+    except KeyError:
+        raise TermNotFound(f"No term {fieldname}:{btext!r}") from None
+    info = W3TermInfo.from_bytes(row)
     if info.is_inlined():
         found, weights, posting_values = info.inlined_postings()
         blocks.add(segment, 0, 0, False, len(found), tuple(posting_values))
@@ -102,7 +151,11 @@ def read_term(reader, fieldname: str, btext: bytes, blocks: Blocks, segment: int
         offset, length = info.extent()
         if type(length) is tuple:  # W3TermInfo.from_bytes leaves the length as struct.unpack's tuple
             length = length[0]
-        ids, tf = _read_blocks(terms._postfile, offset, length, blocks, segment, values)
+        if row[_ROW:_ROW + len(SCORING_TAG)] == SCORING_TAG:  # positions read later, where asked
+            ids, tf = _scoring(row, _ROW + len(SCORING_TAG))
+            blocks.add_list(segment, offset, length, len(ids))
+        else:
+            ids, tf = _read_blocks(terms._postfile, offset, length, blocks, segment, values)
     keep = None
     deleted = reader.deleted_docs_set
     if deleted:
@@ -113,30 +166,56 @@ def read_term(reader, fieldname: str, btext: bytes, blocks: Blocks, segment: int
 
 def _read_blocks(postfile, offset: int, length: int, blocks: Blocks, segment: int,
                  values: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Return the docnums and weights of a posting list written at offset (W3's layout: a
-    magic tag, then blocks, each its length, negative for the last, a pickled info tuple
-    and the block's pickle, zlib-compressed when the info says so)."""
+    """Return the docnums and weights of a posting list written at offset, from its blocks."""
     data = postfile.get(offset, length)
+    delta_parts, weight_parts, lasts = [], [], []
+    for start, end, compressed, n, maxid in _block_heads(data, offset):
+        raw = data[start:end]
+        block = _decoded(zlib.decompress(raw) if compressed else raw, n)
+        blocks.add(segment, offset + start, end - start, compressed, n,
+                   _block_values(block) if values and block[2] is not None else None)
+        _arrays(block, n, delta_parts, weight_parts)
+        lasts.append(maxid)
+    return _joined(delta_parts, weight_parts, lasts)
+
+
+def _block_heads(data: bytes, offset: int):
+    """Yield each block of a posting list's bytes as (start, end of its data, compressed,
+    postings, last docnum). W3's layout: a magic tag, then blocks, each its length
+    (negative for the last), a pickled info tuple and the block's pickle, zlib-compressed
+    when the info says so."""
     if data[:4] != WHOOSH3_HEADER_MAGIC:
         raise ValueError(f"postings at {offset}: bad block tag {data[:4]!r}")
     stream = BytesIO(data)
     at, last = 4, False
-    delta_parts, weight_parts, lasts = [], [], []
     while not last and at < len(data):
         size = unpack_int(data[at:at + _INT_SIZE])[0]
         last = size < 0
         end = at + _INT_SIZE + abs(size)
         stream.seek(at + _INT_SIZE)
         n, maxid, _maxweight, compressed = load(stream)[:4]
-        start = stream.tell()
-        raw = data[start:end]
-        block = _decoded(zlib.decompress(raw) if compressed else raw, n)
-        blocks.add(segment, offset + start, end - start, bool(compressed), n,
-                   _block_values(block) if values and block[2] is not None else None)
-        _arrays(block, n, delta_parts, weight_parts)
-        lasts.append(maxid)
+        yield stream.tell(), end, bool(compressed), n, maxid
         at = end
-    return _joined(delta_parts, weight_parts, lasts)
+
+
+def _scoring(row: bytes, at: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the docnums and weights a term-table row's scoring chunks hold (``blocks``)."""
+    id_parts, weight_parts = [], []
+    while at < len(row):
+        n, code, wcode = CHUNK_HEAD.unpack_from(row, at)
+        at += CHUNK_HEAD.size
+        dtype = _CHUNK_IDS[code]
+        id_parts.append(np.cumsum(np.frombuffer(row, dtype, n, at), dtype=np.int64))
+        at += n * dtype.itemsize
+        if wcode == b"0":
+            weight_parts.append(np.ones(n))
+        else:
+            dtype = _CHUNK_WEIGHTS[wcode]
+            weight_parts.append(np.frombuffer(row, dtype, n, at))
+            at += n * dtype.itemsize
+    if len(id_parts) == 1:
+        return id_parts[0], weight_parts[0].astype(np.float64, copy=False)
+    return np.concatenate(id_parts), np.concatenate(weight_parts).astype(np.float64, copy=False)
 
 
 def _decoded(data: bytes, n: int) -> tuple:

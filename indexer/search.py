@@ -100,8 +100,9 @@ class SearchIndex:
         return s
 
     def warm(self) -> None:
-        """Load what the first searches would: facet value sets, translation groups and
-        links, the vocabulary (spelling correction, accents) and per-segment field lengths."""
+        """Load what the first searches would: facet value sets, translation groups (and open
+        their links column), the vocabulary (spelling correction, accents) and per-segment
+        length normalizations."""
         searcher = self.searcher()
         for field in FACET_FIELDS.values():
             self.versions.facet_column(searcher, field)

@@ -149,8 +149,10 @@ def test_cached_postings_give_the_same_answers(site_index_dir):
 @pytest.mark.parametrize("how", ["whoosh", "two processes"])
 def test_lists_of_several_blocks_read_as_whoosh_reads_them(tmp_path, how):
     """Long posting lists: Whoosh's writer cuts them into blocks of 128; the fast writer's
-    two processes each write part of a list, joined block for block. Read in one piece, the
-    docnums and weights are the ones Whoosh's matcher gives."""
+    two processes each write part of a list, joined block for block, and its term-table rows
+    carry the docnums and weights apart (one scoring chunk per part). Read in one piece, from
+    the blocks or from the row, the docnums, weights and positions are the ones Whoosh's
+    matcher gives."""
     from indexer.model import Document
     from indexer.postingfile import Blocks, read_term
 
@@ -160,19 +162,25 @@ def test_lists_of_several_blocks_read_as_whoosh_reads_them(tmp_path, how):
             for n in range(400)]
     write_documents(tmp_path / "ix", docs, [], rebuild=True, naive=how == "whoosh", procs=2)
     ix = SearchIndex(tmp_path / "ix", cache_size=0)
-    reader = ix.searcher().reader()
+    searcher = ix.searcher()
+    reader = searcher.reader()
     several = 0
     for word in WORDS:
-        blocks = Blocks()
-        ids, tf, keep, frequency = read_term(reader, "content_any", word.encode(), blocks, 0)
         m = reader.postings("content_any", word)
         expected = []
         while m.is_active():
-            expected.append((m.id(), m.weight()))
+            expected.append((m.id(), m.weight(), m.value()))
             m.next()
-        assert list(zip(ids.tolist(), tf.tolist(), strict=True)) == expected
-        assert keep is None and frequency == len(expected)
-        several += len(blocks._starts) > 1
+        for values in (False, True):  # scoring alone (the row's chunks when there are), or positions too
+            blocks = Blocks()
+            ids, tf, keep, frequency = read_term(reader, "content_any", word.encode(), blocks, 0, values)
+            assert list(zip(ids.tolist(), tf.tolist(), strict=True)) == [(d, w) for d, w, _ in expected]
+            assert keep is None and frequency == len(expected)
+            # the fast writer's rows are read alone, their blocks not yet
+            assert (blocks._places[0][3] is None) == (how == "two processes")
+            places = np.arange(len(ids))[::-1]  # any order, blocks read as they come
+            assert blocks.values(searcher, places) == [expected[p][2] for p in places.tolist()]
+            several += values and len(blocks._starts) > 1  # resolved by values()
     assert several == len(WORDS), "every list must span blocks"
 
 
