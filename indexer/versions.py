@@ -121,7 +121,9 @@ class Links:
             reader = sub.reader()
             has = "link" in reader.schema and reader.has_column("link")
             self._offsets.append(offset)
-            self._parts.append((reader, reader.column_reader("link", translate=False) if has else None))
+            # The reader held weakly: this table is kept per reader (``_per_reader``), which
+            # must not keep its key alive.
+            self._parts.append((weakref.ref(reader), reader.column_reader("link", translate=False) if has else None))
 
     def __getitem__(self, docnum: int) -> dict:
         n = bisect_right(self._offsets, docnum) - 1
@@ -131,7 +133,7 @@ class Links:
         if raw:
             doc_id, lang, url, title = json.loads(raw)
         else:
-            f = reader.stored_fields(local)
+            f = reader().stored_fields(local)
             doc_id, lang, url, title = f.get("id"), f.get("lang"), f.get("url"), f.get("title")
         return {"id": doc_id, "lang": lang, "url": url, "title": title}
 
