@@ -27,7 +27,7 @@ def rank(hits, final, column, stop: int, collapse: bool = False, versions: bool 
         group = number if number >= 0 else ("document", hit.docnum)  # without a group: a work of its own
         entries = [hit] if final[hit.docnum] else []
         if versions and number >= 0:
-            entries += [Version(d, hit.score) for d in sorted(column.members[number])
+            entries += [Version(d, hit.score) for d in column.members[number]
                         if final[d] and d != hit.docnum]
         for entry in entries:
             if entry.docnum in seen_docs or (collapse and group in seen_groups):

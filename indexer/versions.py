@@ -169,9 +169,9 @@ class GroupColumn:
     def __init__(self, members: dict[str, frozenset], size: int):
         self.size = size
         self.of = np.full(size, -1, dtype=np.int64)
-        self.members = list(members.values())  # by group number
+        self.members = [tuple(sorted(docs)) for docs in members.values()]  # by group number, ascending
         for n, docs in enumerate(self.members):
-            self.of[np.fromiter(docs, np.int64, len(docs))] = n
+            self.of[np.array(docs, dtype=np.int64)] = n
         self.count = len(members)
         self._grouped = np.flatnonzero(self.of >= 0)
         self._grouped_of = self.of[self._grouped]
