@@ -56,23 +56,24 @@ CHUNK_HEAD = struct.Struct("<Icc")
 _LITTLE = sys.byteorder == "little"
 
 
-def scoring_chunk(ids: list[int], weights: array) -> bytes:
-    """Return the scoring chunk of postings: docnums (ascending) and weights (float32)."""
-    deltas = [ids[0]] + [b - a for a, b in pairwise(ids)]
+def scoring_chunk(deltas: list[int], weights: array, ones: bool) -> bytes:
+    """Return the scoring chunk of postings: their docnum deltas (the first one absolute) and
+    weights (float32); ones: every weight is 1.0."""
     top = max(deltas)
     code = "B" if top < 256 else "H" if top < 65536 else "I"
     out = array(code, deltas)
-    if all(w == 1.0 for w in weights):
+    if ones:
         wcode, wout = b"0", None
     elif all(w.is_integer() and 0 <= w <= 255 for w in weights):
         wcode, wout = b"B", array("B", [int(w) for w in weights])
     else:
-        wcode, wout = b"f", array("f", weights)
+        wcode, wout = b"f", weights
     if not _LITTLE:
         out.byteswap()
         if wout is not None:
+            wout = array(wout.typecode, wout)
             wout.byteswap()
-    head = CHUNK_HEAD.pack(len(ids), code.encode("ascii"), wcode)
+    head = CHUNK_HEAD.pack(len(deltas), code.encode("ascii"), wcode)
     return head + out.tobytes() + (wout.tobytes() if wout is not None else b"")
 
 
@@ -133,7 +134,8 @@ def encode(postings: list[tuple], lengths: list, limit: int, compression: int,
         for d in ids:
             deltas.append(d - base)
             base = d
-        if all(w == 1.0 for w in weights):
+        ones = all(w == 1.0 for w in weights)
+        if ones:
             mini_weights = None
         elif all(w == weights[0] for w in weights):
             mini_weights = weights[0]
@@ -163,7 +165,13 @@ def encode(postings: list[tuple], lengths: list, limit: int, compression: int,
             blocklength = -blocklength  # the last block
         out += (pack_int(blocklength), infobytes, databytes)
         at += _INT_SIZE + len(infobytes) + len(databytes)
-    scoring = scoring_chunk([d for d, _, _ in postings], array("f", [w for _, w, _ in postings]))
+    if count <= limit:  # one block: its deltas and weights are the list's
+        scoring = scoring_chunk(deltas, weights, ones)
+    else:
+        ids = [d for d, _, _ in postings]
+        weights = array("f", [w for _, w, _ in postings])
+        scoring = scoring_chunk([ids[0]] + [b - a for a, b in pairwise(ids)], weights,
+                                all(w == 1.0 for w in weights))
     stats = ListStats(total, count, minlength, maxlength, maxweight, postings[0][0], postings[-1][0], last_block,
                       scoring)
     return emptybytes.join(out), stats
@@ -174,26 +182,31 @@ def join(parts: list[tuple[bytes, ListStats]]) -> tuple[bytes, ListStats]:
     range of docnums than the one before (as ``encode`` returns them)."""
     if len(parts) == 1:
         return parts[0]
+    magic = len(WHOOSH3_HEADER_MAGIC)
     out = [WHOOSH3_HEADER_MAGIC]
-    at = len(WHOOSH3_HEADER_MAGIC)
-    last_block = at
+    at = last_block = magic
+    weight = count = maxlength = maxweight = 0
+    minlength = None
+    final = len(parts) - 1
     for n, (data, stats) in enumerate(parts):
-        if data[:len(WHOOSH3_HEADER_MAGIC)] != WHOOSH3_HEADER_MAGIC:
+        if not data.startswith(WHOOSH3_HEADER_MAGIC):
             raise ValueError("a posting list part without W3's block tag")
-        body = data[len(WHOOSH3_HEADER_MAGIC):]
-        cut = stats.last_block - len(WHOOSH3_HEADER_MAGIC)
-        last_block = at + cut
-        if n < len(parts) - 1:  # its last block is no longer the list's last
-            size = unpack_int(body[cut:cut + _INT_SIZE])[0]
+        cut = stats.last_block
+        last_block = at + cut - magic
+        if n < final:  # its last block is no longer the list's last
+            size = unpack_int(data[cut:cut + _INT_SIZE])[0]
             if size >= 0:
                 raise ValueError("a posting list part whose last block is not marked last")
-            body = body[:cut] + pack_int(-size) + body[cut + _INT_SIZE:]
-        out.append(body)
-        at += len(body)
-    lengths = [s.minlength for _, s in parts if s.minlength is not None]
-    stats = ListStats(
-        weight=sum(s.weight for _, s in parts), count=sum(s.count for _, s in parts),
-        minlength=min(lengths) if lengths else None, maxlength=max(s.maxlength for _, s in parts),
-        maxweight=max(s.maxweight for _, s in parts), first=parts[0][1].first, last=parts[-1][1].last,
-        last_block=last_block, scoring=b"".join(s.scoring for _, s in parts))
+            out += (data[magic:cut], pack_int(-size), data[cut + _INT_SIZE:])
+        else:
+            out.append(data[magic:])
+        at += len(data) - magic
+        weight += stats.weight
+        count += stats.count
+        if stats.minlength is not None and (minlength is None or stats.minlength < minlength):
+            minlength = stats.minlength
+        maxlength = max(maxlength, stats.maxlength)
+        maxweight = max(maxweight, stats.maxweight)
+    stats = ListStats(weight, count, minlength, maxlength, maxweight, parts[0][1].first, parts[-1][1].last,
+                      last_block, b"".join([s.scoring for _, s in parts]))
     return emptybytes.join(out), stats

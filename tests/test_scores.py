@@ -184,6 +184,36 @@ def test_lists_of_several_blocks_read_as_whoosh_reads_them(tmp_path, how):
     assert several == len(WORDS), "every list must span blocks"
 
 
+def test_segments_of_both_writers_score_and_match_phrases_as_whoosh(tmp_path):
+    """An index with a segment from Whoosh's writer (rows without docnums: read from the
+    blocks) and one from the fast writer (read from the rows, blocks found when a phrase asks
+    for positions): terms and phrases over both give Whoosh's matches and scores."""
+    from indexer.blocks import SCORING_TAG
+    from indexer.model import Document
+    from indexer.postingfile import _ROW
+
+    rng = random.Random(9)
+    docs = [Document(id=f"file:///m/{n}", url=f"file:///m/{n}", title=f"Página {n}", lang="es",
+                     text=" ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 60))), source=f"file:///m{n % 2}")
+            for n in range(300)]
+    write_documents(tmp_path / "ix", docs[:150], [], rebuild=True, naive=True)
+    write_documents(tmp_path / "ix", docs[150:], [], procs=1)
+    ix = SearchIndex(tmp_path / "ix", cache_size=0)
+    searcher = ix.searcher()
+    readers = [sub.reader() for sub, _ in searcher.leaf_searchers()]
+    rows = [r._terms._tindex[r._terms._keycoder("content_any", b"alfa")] for r in readers]
+    scoring = sorted(row[_ROW:_ROW + len(SCORING_TAG)] == SCORING_TAG for row in rows)
+    assert len(readers) == 2 and scoring == [False, True], "one segment of each writer"
+    generation = searcher.reader().generation()
+    phrases = [Phrase("content_any", ["alfa", "beta"], slop=1), Phrase("content_any", ["alfa", "beta"], slop=3),
+               Phrase("content_any", ["golf", "eco", "golf"])]
+    for q in [Term("content_any", w) for w in WORDS] + phrases:
+        mine = ix._scores.scores(searcher, generation, q, {})
+        theirs = whoosh_scores(searcher, q)
+        assert mine.ids.tolist() == sorted(theirs)
+        assert mine.scores.tolist() == pytest.approx([theirs[d] for d in mine.ids.tolist()], rel=1e-12)
+
+
 @pytest.mark.parametrize("count", [1, 2, 3, 4, 128])
 @pytest.mark.parametrize("weights", ["none", "one", "each"])
 def test_blocks_unpickled_without_their_values(count, weights):
