@@ -1,12 +1,13 @@
-"""A term's postings read straight from Whoosh's postings file, as numpy arrays.
+"""A term's postings read from Whoosh's W3 index, as numpy arrays.
 
-Whoosh's W3 codec writes a posting list as blocks of up to 128 postings, each a pickled
-(ids as deltas, weights, values) tuple, zlib-compressed when the list is long. Here the
-blocks are read one after the other and their ids and weights become arrays, without a
-matcher call per posting; the values (each posting's positions) are unpickled only when a
-phrase needs them (``Blocks``), and a protocol-2 block (Whoosh's own writer) is cut before
-them, since unpickling them is most of the work. Deleted documents are left out, as
-Whoosh's reader does.
+A term-table row the fast writer wrote carries the list's docnums and weights after W3's
+own fields (``blocks``): they are read from it. Otherwise the list is read in one piece
+from Whoosh's postings file: blocks of postings, each a pickled (ids as deltas, weights,
+values) tuple, zlib-compressed when the list is long, whose ids and weights become arrays
+without a matcher call per posting (a protocol-2 block, Whoosh's own writer's, is cut
+before its values: unpickling them is most of the work). The values (each posting's
+positions) are read only when a phrase needs them (``Blocks``). Deleted documents are left
+out, as Whoosh's reader does.
 """
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ import numpy as np
 from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
     WHOOSH3_HEADER_MAGIC,
-    W3LeafMatcher,
     W3TermInfo,
     W3TermsReader,
     _lenfield,
@@ -136,7 +136,7 @@ def read_term(reader, fieldname: str, btext: bytes, blocks: Blocks, segment: int
     :param values: when the blocks are read, keep the positions of those unpickled whole."""
     terms = getattr(reader, "_terms", None)
     if type(terms) is not W3TermsReader or fieldname not in reader.schema:
-        found = read_postings(reader.postings(fieldname, btext), blocks, segment, values)
+        found = read_postings(reader.postings(fieldname, btext), blocks, segment)
         return (*found, reader.doc_frequency(fieldname, btext))
     try:
         row = terms._tindex[terms._keycoder(fieldname, btext)]
@@ -253,39 +253,21 @@ def _joined(delta_parts: list, weight_parts: list, lasts: list) -> tuple[np.ndar
     return np.cumsum(deltas), np.concatenate(weight_parts).astype(np.float64, copy=False)
 
 
-def read_postings(m, blocks: Blocks, segment: int, values: bool = False) -> tuple[np.ndarray, np.ndarray,
-                                                                           np.ndarray | None]:
-    """Return a posting list's docnums (int64) and weights (float64) without deleted
-    documents, and which postings were kept (None: all); where its blocks lie goes to blocks,
-    with the values of the blocks unpickled whole when asked."""
+def read_postings(m, blocks: Blocks, segment: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Return the docnums (int64) and weights (float64) of a matcher's postings without
+    deleted documents, and which postings were kept (None: all), one posting at a time, with
+    their values (for a reader that is not W3's: W3's is read by ``read_term``)."""
     excluded = None
     if type(m) is FilterMatcher and m._exclude:
         m, excluded = m.child, m._ids
-    if type(m) is W3LeafMatcher and not m._byteids:
-        delta_parts, weight_parts, lasts = [], [], []
-        postfile = m._postfile
-        while m.is_active():
-            offset, length = m._dataoffset, m._nextoffset - m._dataoffset
-            data = postfile.get(offset, length)
-            n = m._blocklength
-            block = _decoded(zlib.decompress(data) if m._compression else data, n)
-            blocks.add(segment, offset, length, bool(m._compression), n,
-                       _block_values(block) if values and block[2] is not None else None)
-            _arrays(block, n, delta_parts, weight_parts)
-            lasts.append(m._maxid)
-            m._next_block()
-        ids, tf = _joined(delta_parts, weight_parts, lasts)
-        if not len(ids):
-            return EMPTY_IDS, EMPTY_WEIGHTS, None
-    else:  # inlined postings or another codec: one posting at a time, values read now
-        found, weights, values = [], [], []
-        while m.is_active():
-            found.append(m.id())
-            weights.append(m.weight())
-            values.append(m.value())
-            m.next()
-        blocks.add(segment, 0, 0, False, len(found), tuple(values))
-        ids, tf = np.array(found, dtype=np.int64), np.array(weights, dtype=np.float64)
+    found, weights, values = [], [], []
+    while m.is_active():
+        found.append(m.id())
+        weights.append(m.weight())
+        values.append(m.value())
+        m.next()
+    blocks.add(segment, 0, 0, False, len(found), tuple(values))
+    ids, tf = np.array(found, dtype=np.int64), np.array(weights, dtype=np.float64)
     keep = None
     if excluded:
         keep = ~np.isin(ids, np.fromiter(excluded, np.int64, len(excluded)))
