@@ -96,18 +96,24 @@ class BM25(scoring.BM25F):
         if not searcher.schema[fieldname].scorable:
             return None
         parent = searcher.get_parent()
-        avgfl = self._avgfl.get(fieldname)
-        if avgfl is None:
-            avgfl = self._avgfl[fieldname] = (parent.field_length(fieldname) / self.documents(searcher, fieldname)) or 1
+        avgfl = self.average_length(searcher, fieldname)
         if doc_frequency is None:
             idf = parent.idf(fieldname, text)
         else:
             idf = self.idf_of(doc_frequency, parent.doc_count_all())
         return idf, avgfl, self._field_B.get(fieldname, self.B), self.K1
 
+    def average_length(self, searcher, fieldname: str) -> float:
+        """Return the field's average length over the documents that can hold it (kept: a
+        weighting serves one searcher, one index version)."""
+        avgfl = self._avgfl.get(fieldname)
+        if avgfl is None:
+            length = searcher.get_parent().field_length(fieldname)
+            avgfl = self._avgfl[fieldname] = (length / self.documents(searcher, fieldname)) or 1
+        return avgfl
+
     def scorer(self, searcher, fieldname, text, qf=1):
         scorer = super().scorer(searcher, fieldname, text, qf=qf)
         if isinstance(scorer, scoring.BM25FScorer):
-            length = searcher.get_parent().field_length(fieldname)
-            scorer.avgfl = (length / self.documents(searcher, fieldname)) or 1
+            scorer.avgfl = self.average_length(searcher, fieldname)
         return scorer
