@@ -140,6 +140,12 @@ class TermPool:
         pass
 
 
+def field_names(fields: dict) -> list[str]:
+    """Return the names of a document's fields, in order, leaving out Whoosh's ``_``
+    options (boosts, stored values)."""
+    return sorted(name for name in fields if not name.startswith("_"))
+
+
 class DocumentAnalyzer:
     """The postings side of ``add_document``: each field of a document analyzed into a
     ``TermPool``, with its length. No per-document file is touched, so worker processes can
@@ -238,31 +244,29 @@ class FastSegmentWriter(SegmentWriter):
         self._parts: list = []  # iterables of posting lists from other processes
 
     def add_document(self, **fields):
-        self._check_state()
-        fieldnames = sorted(name for name in fields if not name.startswith("_"))
-        self._check_fields(self.schema, fieldnames)
-        self.perdocwriter.start_doc(self.docnum)
-        try:
-            lengths = self.analyzer.add(self.docnum, fields, fieldnames)
-            self._add_perdoc(fields, fieldnames, lengths)
-        except Exception:
-            self.perdocwriter.cancel_doc()
-            raise
-        self._end_doc()
+        self._add(fields)
 
     def add_analyzed(self, fields: dict, lengths: dict[str, int]) -> None:
         """Add a document whose postings another process wrote: its stored fields, lengths
         and columns only."""
+        self._add(fields, lengths)
+
+    def _add(self, fields: dict, lengths: dict[str, int] | None = None) -> None:
+        """Add a document: analyzed here when its field lengths are not given."""
         self._check_state()
-        fieldnames = sorted(name for name in fields if not name.startswith("_"))
+        fieldnames = field_names(fields)
         self._check_fields(self.schema, fieldnames)
         self.perdocwriter.start_doc(self.docnum)
         try:
+            if lengths is None:
+                lengths = self.analyzer.add(self.docnum, fields, fieldnames)
             self._add_perdoc(fields, fieldnames, lengths)
         except Exception:
             self.perdocwriter.cancel_doc()
             raise
-        self._end_doc()
+        self.perdocwriter.finish_doc()
+        self._added = True
+        self.docnum += 1
 
     def add_lists(self, lists) -> None:
         """Add an iterable of (key, bytes, ListStats) posting lists in term-table order
@@ -286,11 +290,6 @@ class FastSegmentWriter(SegmentWriter):
             column = field.column_type
             if column and stored is not None:
                 perdocwriter.add_column_value(fieldname, column, field.to_column_value(stored))
-
-    def _end_doc(self) -> None:
-        self.perdocwriter.finish_doc()
-        self._added = True
-        self.docnum += 1
 
     def _flush_segment(self):
         self.perdocwriter.close()

@@ -36,7 +36,7 @@ from whoosh.writing import CLEAR
 from . import blocks
 from .analyze import STEMMED, SnowballFilter
 from .model import Document
-from .postings import DocumentAnalyzer, FastSegmentWriter
+from .postings import DocumentAnalyzer, FastSegmentWriter, field_names
 from .schema import build_schema
 
 META_FILE = "m4d-meta.json"
@@ -270,8 +270,7 @@ def _analyze_batch(job) -> list[dict]:
         analyzer = DocumentAnalyzer(ix.schema)
         lengths = []
         for docnum, row in enumerate(rows, start=base):
-            fieldnames = sorted(name for name in row if not name.startswith("_"))
-            lengths.append(analyzer.add(docnum, row, fieldnames))
+            lengths.append(analyzer.add(docnum, row, field_names(row)))
         codec = default_codec()  # as the writer of the segment uses
         with open(path, "wb") as out:
             heads, datas = [], []
