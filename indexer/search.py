@@ -1,6 +1,7 @@
 """Search: the read side. Parse a query across every language field (``query.py``), rank it
 (``rank.py``), filter and count facets, bring the versions of matched works in a filtered
-language, highlight the page of hits, collapse translations.
+language, collapse translations, and make the page of hits into results (``results.py``:
+snippets, translation links, facet listings).
 
 ``SearchIndex`` opens an index once and keeps it: one Whoosh searcher per thread (its
 postings readers are not thread-safe), refreshed when a crawl commits a new version.
@@ -12,17 +13,15 @@ import os
 import re
 import threading
 import time
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from whoosh import index
 from whoosh.qparser import AndGroup, MultifieldParser
 from whoosh.query import Every, NullQuery
-from whoosh.reading import MultiReader
 from whoosh.searching import Hit, Results
 
-from . import groups, snippets, vocab
+from . import groups, results, snippets, vocab
 from .analyze import normalize
 from .cache import VersionedCache, configured_size
 from .matchsets import MatchSets, exact_top
@@ -162,7 +161,7 @@ class SearchIndex:
         cached = self.answers.get(generation, key)
         self._local.cached = cached is not None
         if cached is not None:
-            body = _copy_body(cached)
+            body = results.copy_body(cached)
             body["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
             return body
         plan = self._plans.get(generation, q)
@@ -228,16 +227,17 @@ class SearchIndex:
             for other, docs in allowed.items():
                 if other != f:
                     base = base & docs
-            facets[f] = self._facet(f, columns[f].counts(base), filters.get(f, []), ui)
+            facets[f] = results.facet_listing(f, columns[f].counts(base), filters.get(f, []), ui)
         body = {
             "query": q, "total": total, "page": page, "per_page": per_page,
             "pages": max(1, -(-total // per_page)),
             "took_ms": 0.0,
-            "results": [self._result(searcher, query, hit) for hit in hits],
+            "results": [results.result(searcher, self.versions, self._highlighter, self._schema, self._chains,
+                                       query, hit) for hit in hits],
             "facets": facets, "suggestion": plan.suggestion if plan else None,
         }
         if self.answers.size:
-            self.answers.put(generation, key, _copy_body(body))
+            self.answers.put(generation, key, results.copy_body(body))
         body["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return body
 
@@ -268,48 +268,17 @@ class SearchIndex:
         if not collapse and pool is None:
             if ranked is not None:
                 best = ranked.top(final, stop)
-                results = Results(searcher, q, best)
-                return [Hit(results, d, n, s) for n, (s, d) in enumerate(best)][start:stop]
+                found = Results(searcher, q, best)
+                return [Hit(found, d, n, s) for n, (s, d) in enumerate(best)][start:stop]
             return exact_top(searcher, q, set(np.flatnonzero(final).tolist()), stop)[start:stop]
         allow = final | pool if pool is not None else final
         if ranked is not None:
-            results = Results(searcher, q, [])
-            hits = (Hit(results, d, n, s) for n, (s, d) in enumerate(ranked.stream(allow)))
+            found = Results(searcher, q, [])
+            hits = (Hit(found, d, n, s) for n, (s, d) in enumerate(ranked.stream(allow)))
         else:
             hits = searcher.search(q, filter=set(np.flatnonzero(allow).tolist()), limit=None)
         return groups.rank(hits, final, self.versions.group_column(searcher), stop, collapse=collapse,
                            versions=pool is not None)[start:]
-
-    def _facet(self, name: str, counts: dict[str, int], chosen: list[str], ui: str):
-        for v in chosen:
-            counts.setdefault(v, 0)
-        items = [{"value": v, "label": facet_label(name, v, ui), "count": c}
-                 for v, c in counts.items() if c or v in chosen]
-        items.sort(key=lambda it: (-it["count"], it["label"]))
-        return items
-
-    def _result(self, searcher, query, hit) -> dict:
-        version = isinstance(hit, groups.Version)
-        f = _stored_fields(searcher, hit.docnum)
-        snippet = snippets.snippet(self._highlighter, self._schema, self._chains, hit, f, query, version=version)
-        return {
-            "id": f["id"], "url": f["url"], "title": f["title"], "lang": f["lang"], "type": f["type"],
-            "country": f.get("countries", []), "themes": f.get("themes", []),
-            "keywords": f.get("keywords", []), "snippet": snippet,
-            "score": round(float(hit.score or 0.0), 4),
-            "translations": self._translations(searcher, hit.docnum),
-        }
-
-    def _translations(self, searcher, docnum: int) -> list[dict]:
-        """Return the other versions of a document's work, by language."""
-        column = self.versions.group_column(searcher)
-        group = int(column.of[docnum])
-        if group < 0:
-            return []
-        links = self.versions.links(searcher)
-        versions = [links[d] for d in column.members[group] if d != docnum]
-        versions.sort(key=lambda t: t["lang"])
-        return versions
 
     # Suggestions and statistics
 
@@ -352,40 +321,6 @@ class SearchIndex:
 
     def doc_count(self) -> int:
         return self.searcher().doc_count()
-
-
-@lru_cache(maxsize=4096)
-def facet_label(facet: str, value: str, ui: str = "en") -> str:
-    """Return the display label of a facet value in the UI language (kept: Babel's look-ups
-    cost more than the rest of a facet's listing)."""
-    if facet == "lang":
-        return vocab.language_label(value, ui)
-    if facet == "country":
-        return vocab.country_label(value, ui)
-    if facet == "theme":
-        return vocab.theme_label(value, ui)
-    return vocab.type_label(value, ui)
-
-
-def _stored_fields(searcher, docnum: int) -> dict:
-    """Return a document's stored fields from its segment's column. Whoosh's reader copies
-    them into a new dict without the fields no longer in the schema (a third of the time
-    here); every field read here is in the schema."""
-    reader = searcher.reader()
-    if isinstance(reader, MultiReader):
-        n, docnum = reader._segment_and_docnum(docnum)
-        reader = reader.readers[n]
-    perdoc = getattr(reader, "_perdoc", None)
-    return perdoc.stored_fields(docnum) if perdoc is not None else reader.stored_fields(docnum)
-
-
-def _copy_body(body: dict) -> dict:
-    """Copy a search body deeply enough that callers may change it without touching a cached one."""
-    out = dict(body)
-    out["results"] = [dict(r, country=list(r["country"]), themes=list(r["themes"]), keywords=list(r["keywords"]),
-                           translations=[dict(t) for t in r["translations"]]) for r in body["results"]]
-    out["facets"] = {f: [dict(item) for item in items] for f, items in body["facets"].items()}
-    return out
 
 
 def _array(docs) -> np.ndarray:

@@ -1,0 +1,84 @@
+"""The parts of a search body: a hit as a result (its stored fields, snippet and the links to
+its other language versions), a facet's listing with labels in the UI language, and the copy
+of a body that the answer cache keeps."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from whoosh.reading import MultiReader
+
+from . import groups, snippets, vocab
+
+
+def result(searcher, versions, highlighter, schema, chains: dict, query, hit) -> dict:
+    """Return a hit (a Whoosh ``Hit`` or a ``groups.Version``) as an ``/api/search`` result.
+
+    :param versions: the index's ``versions.VersionData`` (translation groups and links).
+    :param highlighter, schema, chains: what ``snippets.snippet`` takes."""
+    version = isinstance(hit, groups.Version)
+    f = stored_fields(searcher, hit.docnum)
+    snippet = snippets.snippet(highlighter, schema, chains, hit, f, query, version=version)
+    return {
+        "id": f["id"], "url": f["url"], "title": f["title"], "lang": f["lang"], "type": f["type"],
+        "country": f.get("countries", []), "themes": f.get("themes", []),
+        "keywords": f.get("keywords", []), "snippet": snippet,
+        "score": round(float(hit.score or 0.0), 4),
+        "translations": translations(searcher, versions, hit.docnum),
+    }
+
+
+def translations(searcher, versions, docnum: int) -> list[dict]:
+    """Return the other versions of a document's work, by language."""
+    column = versions.group_column(searcher)
+    group = int(column.of[docnum])
+    if group < 0:
+        return []
+    links = versions.links(searcher)
+    found = [links[d] for d in column.members[group] if d != docnum]
+    found.sort(key=lambda t: t["lang"])
+    return found
+
+
+def stored_fields(searcher, docnum: int) -> dict:
+    """Return a document's stored fields from its segment's column. Whoosh's reader copies
+    them into a new dict without the fields no longer in the schema (a third of the time
+    here); every field read here is in the schema."""
+    reader = searcher.reader()
+    if isinstance(reader, MultiReader):
+        n, docnum = reader._segment_and_docnum(docnum)
+        reader = reader.readers[n]
+    perdoc = getattr(reader, "_perdoc", None)
+    return perdoc.stored_fields(docnum) if perdoc is not None else reader.stored_fields(docnum)
+
+
+def facet_listing(name: str, counts: dict[str, int], chosen: list[str], ui: str) -> list[dict]:
+    """Return a facet's values with their counts and labels, most documents first; a chosen
+    value stays listed, with 0 when nothing is left."""
+    for v in chosen:
+        counts.setdefault(v, 0)
+    items = [{"value": v, "label": facet_label(name, v, ui), "count": c}
+             for v, c in counts.items() if c or v in chosen]
+    items.sort(key=lambda it: (-it["count"], it["label"]))
+    return items
+
+
+@lru_cache(maxsize=4096)
+def facet_label(facet: str, value: str, ui: str = "en") -> str:
+    """Return the display label of a facet value in the UI language (kept: Babel's look-ups
+    cost more than the rest of a facet's listing)."""
+    if facet == "lang":
+        return vocab.language_label(value, ui)
+    if facet == "country":
+        return vocab.country_label(value, ui)
+    if facet == "theme":
+        return vocab.theme_label(value, ui)
+    return vocab.type_label(value, ui)
+
+
+def copy_body(body: dict) -> dict:
+    """Copy a search body deeply enough that callers may change it without touching a cached one."""
+    out = dict(body)
+    out["results"] = [dict(r, country=list(r["country"]), themes=list(r["themes"]), keywords=list(r["keywords"]),
+                           translations=[dict(t) for t in r["translations"]]) for r in body["results"]]
+    out["facets"] = {f: [dict(item) for item in items] for f, items in body["facets"].items()}
+    return out
