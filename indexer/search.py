@@ -25,7 +25,7 @@ from . import groups, results, snippets, vocab
 from .analyze import normalize
 from .cache import VersionedCache, configured_size
 from .matchsets import MatchSets, exact_top
-from .query import Plan, QueryBuilder, has_syntax, is_question, tidy_query
+from .query import Plan, QueryBuilder, has_syntax, is_question, quoted_phrase, tidy_query
 from .querylimits import QueryTooBroad, bound_query
 from .rank import Ranking
 from .ranked import Ranked, count_matches, rank_plan
@@ -66,7 +66,8 @@ class SearchIndex:
         self._ix = index.open_dir(self.path, readonly=True)
         self._schema = self._ix.schema  # Index.schema re-reads the TOC on every access
         self._local = threading.local()
-        self._parser = MultifieldParser(text_fields(), self._schema, group=AndGroup)
+        self._fields = text_fields()
+        self._parser = MultifieldParser(self._fields, self._schema, group=AndGroup)
         self._ranking = ranking or Ranking()
         self._builder = QueryBuilder(self._schema, self._ranking)
         self._highlighter = snippets.highlighter()
@@ -133,10 +134,12 @@ class SearchIndex:
             return None
         question = is_question(q)
         if has_syntax(text, self._schema.names()) and not question:
-            try:
-                query = self._parser.parse(text)
-            except Exception:
-                query = NullQuery
+            query = quoted_phrase(text, self._schema, self._fields, self._chains)
+            if query is None:
+                try:
+                    query = self._parser.parse(text)
+                except Exception:
+                    query = NullQuery
             if query is not NullQuery:
                 # Wildcards, ranges and fuzzy terms expand within bounds (querylimits).
                 return Plan(bound_query(query, (searcher or self.searcher()).reader()))

@@ -175,3 +175,34 @@ def test_suggest_completes_words_from_the_index(site_index):
     assert "migration" in site_index.suggest("migr")
     assert site_index.suggest("human mobi")[0] == "human mobility"
     assert site_index.suggest("") == []
+
+
+@pytest.mark.parametrize("text", [
+    '"lecciones aprendidas"', '"racist attitudes"', '"the"', '"of the people"', '"l\'intégration des migrants"',
+    '"Sucumbíos"', '"2010 census"', '"co-development U.S. policy"', '"la la la"', '""', '"  "', '"a:b c*"',
+    '"Ñandú über straße"', '"sensibilización"', '"what where"', '"x"', '"mobilité humaine"',
+])
+def test_quoted_phrase_parses_as_whoosh_parser(text):
+    """The fast path for a one-phrase query builds the query Whoosh's parser builds."""
+    from whoosh.qparser import AndGroup, MultifieldParser
+
+    from indexer.query import quoted_phrase
+    from indexer.schema import build_schema, text_fields
+    from indexer.termcache import compile_chain
+
+    schema = build_schema()
+    expected = MultifieldParser(text_fields(), schema, group=AndGroup).parse(text)
+    chains = {name: compile_chain(schema[name].analyzer) for name in text_fields()}
+    assert all(chains.values())
+    for found in (quoted_phrase(text, schema, text_fields()), quoted_phrase(text, schema, text_fields(), chains)):
+        assert found == expected
+        assert [getattr(q, "char_ranges", None) for q in found.leaves()] == \
+            [getattr(q, "char_ranges", None) for q in expected.leaves()]
+
+
+@pytest.mark.parametrize("text", ['"a b"~3', '"a" b', 'a "b"', '"a" "b"', 'title_en:"a b"', '"a b'])
+def test_quoted_phrase_leaves_other_syntax_to_the_parser(text):
+    from indexer.query import quoted_phrase
+    from indexer.schema import build_schema, text_fields
+
+    assert quoted_phrase(text, build_schema(), text_fields()) is None
