@@ -4,7 +4,9 @@ from a term's postings, and joined from the parts that several writer processes 
 Each term-table row also carries the list's docnums and weights without their positions
 (``scoring``): Whoosh's reader reads a row's fixed fields and the list's place and ignores
 what follows, while the read side (``postingfile.read_term``) scores from it without
-decompressing or unpickling the blocks, which hold every posting's positions.
+decompressing or unpickling the blocks, which hold every posting's positions. A list of a
+``Positions`` field is also followed, in the postings file, by its positions as arrays
+(``positions``), for phrase checks.
 
 A W3 posting list is a magic tag, then blocks of up to 128 postings. Each block is its
 length (negative for the last block), a pickled info tuple and its data: a pickled (id
@@ -24,7 +26,9 @@ from pickle import dumps
 from typing import NamedTuple
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo, length_to_byte
-from whoosh.system import _INT_SIZE, emptybytes, pack_int, pack_long, unpack_int
+from whoosh.system import _INT_SIZE, emptybytes, pack_int, pack_long, pack_uint, unpack_int
+
+from .positions import chunk as positions_chunk
 
 #: Postings per block. Whoosh's writer puts 128; its reader takes blocks of any length. Each
 #: block costs a fixed ~15 µs to read (its info, zlib's set-up, unpickling), which 1024 pays
@@ -49,6 +53,9 @@ _TERMINFO = W3TermInfo._struct
 
 #: Opens the scoring part of a term-table row, after W3's fields.
 SCORING_TAG = b"\xa7\x01"
+#: Opens it in the row of a list followed by a positions part (``positions``) in the postings
+#: file: the part's length (an unsigned int) comes first, then the scoring chunks.
+POSITIONS_TAG = b"\xa7\x02"
 #: A scoring chunk's header: how many postings, the typecode of their docnum deltas (the
 #: first is the chunk's first docnum), and of their weights (0: all 1.0, B: whole numbers
 #: up to 255, f: float32 as the blocks hold them); the arrays follow, little-endian.
@@ -90,17 +97,22 @@ class ListStats(NamedTuple):
     last: int
     last_block: int  # offset of the last block's length within the list's bytes
     scoring: bytes  # its scoring chunks (``scoring_chunk``), one per part joined
+    positions: bytes = b""  # its positions part (``positions.chunk``, one per part joined); b"": none
 
     def row(self, offset: int, length: int) -> bytes:
-        """Return the term-table row of this list, written at offset, length bytes long."""
+        """Return the term-table row of this list, its blocks written at offset, length bytes
+        long (its positions part, if any, right after them)."""
         info = _TERMINFO.pack(False, self.weight, self.count,
                               0 if self.minlength is None else length_to_byte(self.minlength),
                               length_to_byte(self.maxlength), self.maxweight, self.first, self.last)
+        if self.positions:
+            return (info + pack_long(offset) + pack_int(length) + POSITIONS_TAG + pack_uint(len(self.positions))
+                    + self.scoring)
         return info + pack_long(offset) + pack_int(length) + SCORING_TAG + self.scoring
 
 
 def encode(postings: list[tuple], lengths: list, limit: int, compression: int,
-           fixedsize: int | None) -> tuple[bytes, ListStats]:
+           fixedsize: int | None, positions: bool = False) -> tuple[bytes, ListStats]:
     """Return one term's posting list as W3's bytes and its statistics, as W3's writer builds
     them (``W3PostingsWriter._write_block``, ``W3TermInfo.add_block``), a block at a time,
     the data pickled with ``BLOCK_PICKLE_PROTOCOL``.
@@ -108,7 +120,8 @@ def encode(postings: list[tuple], lengths: list, limit: int, compression: int,
     :param postings: (docnum, weight, value bytes), in docnum order.
     :param lengths: each posting's document's field length (0 or None: unknown).
     :param limit: postings per block; compression: zlib's level for a long list (0: none).
-    :param fixedsize: the field format's fixed value size (None or negative: variable)."""
+    :param fixedsize: the field format's fixed value size (None or negative: variable).
+    :param positions: the values are Whoosh ``Positions`` values: write a positions part too."""
     count = len(postings)
     compression = compression if count >= COMPRESS_MIN_POSTINGS else 0
     out = [WHOOSH3_HEADER_MAGIC]
@@ -172,8 +185,9 @@ def encode(postings: list[tuple], lengths: list, limit: int, compression: int,
         weights = array("f", [w for _, w, _ in postings])
         scoring = scoring_chunk([ids[0]] + [b - a for a, b in pairwise(ids)], weights,
                                 all(w == 1.0 for w in weights))
+    part = positions_chunk([v for _, _, v in postings]) if positions else b""
     stats = ListStats(total, count, minlength, maxlength, maxweight, postings[0][0], postings[-1][0], last_block,
-                      scoring)
+                      scoring, part)
     return emptybytes.join(out), stats
 
 
@@ -207,6 +221,7 @@ def join(parts: list[tuple[bytes, ListStats]]) -> tuple[bytes, ListStats]:
             minlength = stats.minlength
         maxlength = max(maxlength, stats.maxlength)
         maxweight = max(maxweight, stats.maxweight)
+    part = b"".join([s.positions for _, s in parts]) if all(s.positions for _, s in parts) else b""
     stats = ListStats(weight, count, minlength, maxlength, maxweight, parts[0][1].first, parts[-1][1].last,
-                      last_block, b"".join([s.scoring for _, s in parts]))
+                      last_block, b"".join([s.scoring for _, s in parts]), part)
     return emptybytes.join(out), stats

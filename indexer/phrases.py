@@ -40,7 +40,10 @@ class PhraseBound:
         position``, one per word, so a document's check is a few array look-ups."""
         ends = None
         for (searcher, blocks), at in zip(self._words, self._at, strict=True):
-            keys = self._keys(blocks.values(searcher, at[which]))
+            places = at[which]
+            keys = blocks.keys(searcher, places)
+            if keys is None:
+                keys = self._keys(blocks.values(searcher, places))
             if ends is None:
                 ends = keys
             else:

@@ -6,7 +6,8 @@ from Whoosh's postings file: blocks of postings, each a pickled (ids as deltas, 
 values) tuple, zlib-compressed when the list is long, whose ids and weights become arrays
 without a matcher call per posting (a protocol-2 block, Whoosh's own writer's, is cut
 before its values: unpickling them is most of the work). The values (each posting's
-positions) are read only when a phrase needs them (``Blocks``). Deleted documents are left
+positions) are read only when a phrase needs them (``Blocks``): from the list's positions
+part when it has one (``positions``), else from its blocks. Deleted documents are left
 out, as Whoosh's reader does.
 """
 from __future__ import annotations
@@ -29,15 +30,18 @@ from whoosh.codec.whoosh3 import (
 )
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
-from whoosh.system import _INT_SIZE, _LONG_SIZE, unpack_int
+from whoosh.system import _INT_SIZE, _LONG_SIZE, unpack_int, unpack_uint
 
-from .blocks import CHUNK_HEAD, SCORING_TAG
+from .blocks import CHUNK_HEAD, POSITIONS_TAG, SCORING_TAG
+from .positions import Parts
 
 #: A non-inlined term-table row's length before what follows W3's fields.
 _ROW = W3TermInfo._struct.size + _LONG_SIZE + _INT_SIZE
 _CHUNK_IDS = {b"B": np.dtype("<u1"), b"H": np.dtype("<u2"), b"I": np.dtype("<u4")}
 _CHUNK_WEIGHTS = {b"B": np.dtype("<u1"), b"f": np.dtype("<f4")}
 _RESOLVING = threading.Lock()
+
+_running_sum = np.add.accumulate
 
 EMPTY_IDS = np.empty(0, np.int64)
 EMPTY_WEIGHTS = np.empty(0, np.float64)
@@ -64,17 +68,24 @@ class Blocks:
         self._places: list[tuple] = []  # each block's (segment number, offset, length, compressed)
         self._read: dict[int, tuple] = {}  # block number → its values, once read
         self.kept: np.ndarray | None = None  # per posting kept, its place among all (None: the same)
+        self.parts: Parts | None = Parts()  # the lists' positions parts; None once a list has none
 
     def add(self, segment: int, offset: int, length: int, compressed: bool, count: int, values=None) -> None:
+        self.parts = None
         if values is not None:
             self._read[len(self._starts)] = values
         self._starts.append(self.size)
         self._places.append((segment, offset, length, compressed))
         self.size += count
 
-    def add_list(self, segment: int, offset: int, length: int, count: int) -> None:
+    def add_list(self, segment: int, offset: int, length: int, count: int,
+                 positions: tuple[int, int] | None = None) -> None:
         """Add a whole posting list whose blocks were not read: where they lie is read when
-        a value is first asked."""
+        a value is first asked. positions: where its positions part lies (offset, length)."""
+        if positions is None:
+            self.parts = None
+        elif self.parts is not None:
+            self.parts.add(segment, *positions, self.size)
         self._starts.append(self.size)
         self._places.append((segment, offset, length, None))
         self.size += count
@@ -100,6 +111,15 @@ class Blocks:
                     places.append((segment, offset + head, end - head, block_compressed))
                     start += count
             self._starts, self._places, self._read = starts, places, read
+
+    def keys(self, searcher, places: np.ndarray) -> np.ndarray | None:
+        """Return ``k << 32 | position`` for every position of the postings at these places
+        (of the term's kept postings), k their order, from the lists' positions parts
+        (``positions.Parts.keys``); None when a list has none (then read the ``values``)."""
+        if self.parts is None:
+            return None
+        postfiles = [sub.reader()._terms._postfile for sub, _ in searcher.leaf_searchers()]
+        return self.parts.keys(postfiles, places if self.kept is None else self.kept[places])
 
     def values(self, searcher, places: np.ndarray) -> list[bytes]:
         """Return the values of the postings at these places (of the term's kept postings),
@@ -151,9 +171,15 @@ def read_term(reader, fieldname: str, btext: bytes, blocks: Blocks, segment: int
         offset, length = info.extent()
         if type(length) is tuple:  # W3TermInfo.from_bytes leaves the length as struct.unpack's tuple
             length = length[0]
-        if row[_ROW:_ROW + len(SCORING_TAG)] == SCORING_TAG:  # positions read later, where asked
+        tag = row[_ROW:_ROW + len(SCORING_TAG)]
+        if tag == SCORING_TAG:  # positions read later, where asked, from the blocks
             ids, tf = _scoring(row, _ROW + len(SCORING_TAG))
             blocks.add_list(segment, offset, length, len(ids))
+        elif tag == POSITIONS_TAG:  # … or from the positions part after them
+            at = _ROW + len(POSITIONS_TAG)
+            ids, tf = _scoring(row, at + _INT_SIZE)
+            part = (offset + length, unpack_uint(row[at:at + _INT_SIZE])[0])
+            blocks.add_list(segment, offset, length, len(ids), part)
         else:
             ids, tf = _read_blocks(terms._postfile, offset, length, blocks, segment, values)
     keep = None
@@ -201,21 +227,23 @@ def _block_heads(data: bytes, offset: int):
 def _scoring(row: bytes, at: int) -> tuple[np.ndarray, np.ndarray]:
     """Return the docnums and weights a term-table row's scoring chunks hold (``blocks``)."""
     id_parts, weight_parts = [], []
-    while at < len(row):
+    end = len(row)
+    while at < end:
         n, code, wcode = CHUNK_HEAD.unpack_from(row, at)
         at += CHUNK_HEAD.size
         dtype = _CHUNK_IDS[code]
-        id_parts.append(np.cumsum(np.frombuffer(row, dtype, n, at), dtype=np.int64))
+        # the ufunc's own method: np.cumsum's dispatch costs more than the sum on short lists
+        id_parts.append(_running_sum(np.frombuffer(row, dtype, n, at), dtype=np.int64))
         at += n * dtype.itemsize
         if wcode == b"0":
             weight_parts.append(np.ones(n))
         else:
             dtype = _CHUNK_WEIGHTS[wcode]
-            weight_parts.append(np.frombuffer(row, dtype, n, at))
+            weight_parts.append(np.frombuffer(row, dtype, n, at).astype(np.float64))
             at += n * dtype.itemsize
     if len(id_parts) == 1:
-        return id_parts[0], weight_parts[0].astype(np.float64, copy=False)
-    return np.concatenate(id_parts), np.concatenate(weight_parts).astype(np.float64, copy=False)
+        return id_parts[0], weight_parts[0]
+    return np.concatenate(id_parts), np.concatenate(weight_parts)
 
 
 def _decoded(data: bytes, n: int) -> tuple:

@@ -224,7 +224,8 @@ class DocumentAnalyzer:
                 if None in lengths and length_of is not None:
                     lengths = [n if n is not None else length_of(d, fieldname)
                                for n, (d, _, _) in zip(lengths, postings, strict=True)]
-            yield (key, *blocks.encode(postings, lengths, limit, compression, fixedsize))
+            yield (key, *blocks.encode(postings, lengths, limit, compression, fixedsize,
+                                       type(field.format) is Positions))
 
 
 class FastSegmentWriter(SegmentWriter):
@@ -311,6 +312,7 @@ class FastSegmentWriter(SegmentWriter):
                 data, stats = blocks.join([(data, stats) for _, data, stats in parts])
                 offset = fw._postfile.tell()
                 fw._postfile.write(data)
+                fw._postfile.write(stats.positions)  # right after the blocks (``positions``)
                 fw._tindex.add(pack_ushort(fw._fieldid) + tbytes, stats.row(offset, len(data)))
             if lastfield is not None:
                 fw.finish_field()

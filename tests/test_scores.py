@@ -147,12 +147,13 @@ def test_cached_postings_give_the_same_answers(site_index_dir):
 
 
 @pytest.mark.parametrize("how", ["whoosh", "two processes"])
-def test_lists_of_several_blocks_read_as_whoosh_reads_them(tmp_path, how):
+def test_lists_of_several_blocks_read_as_whoosh_reads_them(tmp_path, how, monkeypatch):
     """Long posting lists: Whoosh's writer cuts them into blocks of 128; the fast writer's
     two processes each write part of a list, joined block for block, and its term-table rows
     carry the docnums and weights apart (one scoring chunk per part). Read in one piece, from
     the blocks or from the row, the docnums, weights and positions are the ones Whoosh's
     matcher gives."""
+    from indexer import positions
     from indexer.model import Document
     from indexer.postingfile import Blocks, read_term
 
@@ -181,6 +182,21 @@ def test_lists_of_several_blocks_read_as_whoosh_reads_them(tmp_path, how):
             places = np.arange(len(ids))[::-1]  # any order, blocks read as they come
             assert blocks.values(searcher, places) == [expected[p][2] for p in places.tolist()]
             several += values and len(blocks._starts) > 1  # resolved by values()
+            # positions as arrays: from the list's positions part (the fast writer's), one
+            # chunk per process, for any postings in any order, read whole or in place
+            decode = searcher.schema["content_any"].format.decode_positions
+            for whole in (10 ** 9, 0):
+                monkeypatch.setattr(positions, "READ_WHOLE", whole)
+                blocks = Blocks()
+                read_term(reader, "content_any", word.encode(), blocks, 0, values)
+                for chosen in (places, np.array(sorted(rng.sample(range(len(ids)), 7)))):
+                    keys = blocks.keys(searcher, chosen)
+                    if how == "whoosh":
+                        assert keys is None
+                        continue
+                    assert len(blocks.parts._chunks) == (0 if whole else 2)
+                    assert keys.tolist() == [k << 32 | p for k, place in enumerate(chosen.tolist())
+                                             for p in decode(expected[place][2])]
     assert several == len(WORDS), "every list must span blocks"
 
 
@@ -188,7 +204,7 @@ def test_segments_of_both_writers_score_and_match_phrases_as_whoosh(tmp_path):
     """An index with a segment from Whoosh's writer (rows without docnums: read from the
     blocks) and one from the fast writer (read from the rows, blocks found when a phrase asks
     for positions): terms and phrases over both give Whoosh's matches and scores."""
-    from indexer.blocks import SCORING_TAG
+    from indexer.blocks import POSITIONS_TAG
     from indexer.model import Document
     from indexer.postingfile import _ROW
 
@@ -202,7 +218,7 @@ def test_segments_of_both_writers_score_and_match_phrases_as_whoosh(tmp_path):
     searcher = ix.searcher()
     readers = [sub.reader() for sub, _ in searcher.leaf_searchers()]
     rows = [r._terms._tindex[r._terms._keycoder("content_any", b"alfa")] for r in readers]
-    scoring = sorted(row[_ROW:_ROW + len(SCORING_TAG)] == SCORING_TAG for row in rows)
+    scoring = sorted(row[_ROW:_ROW + len(POSITIONS_TAG)] == POSITIONS_TAG for row in rows)
     assert len(readers) == 2 and scoring == [False, True], "one segment of each writer"
     generation = searcher.reader().generation()
     phrases = [Phrase("content_any", ["alfa", "beta"], slop=1), Phrase("content_any", ["alfa", "beta"], slop=3),
