@@ -26,6 +26,7 @@ import re
 import weakref
 
 from whoosh import highlight as whoosh_highlight
+from whoosh import query as wq
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StopFilter, SubstitutionFilter
 from whoosh.highlight import ContextFragmenter, Highlighter
 
@@ -94,9 +95,37 @@ def query_words(hit, fieldname: str) -> frozenset:
     words = memo.get(fieldname)
     if words is None:
         field = results.searcher.schema[fieldname]
-        words = memo[fieldname] = frozenset(
-            field.from_bytes(t[1]) for t in results.query_terms(expand=True, fieldname=fieldname))
+        words = _field_words(results.q, field, fieldname)
+        if words is None:
+            words = frozenset(field.from_bytes(t[1]) for t in results.query_terms(expand=True, fieldname=fieldname))
+        memo[fieldname] = words
     return words
+
+
+def _field_words(query, field, fieldname: str) -> frozenset | None:
+    """Return the words of query's terms and phrases in fieldname, as
+    ``Results.query_terms(expand=True)`` gives them but without asking the index which of them
+    it holds (a look-up each, a fifth of a short query's time): the text highlighted is the
+    one the hit's field was indexed from, so its words are all in the index, and a query word
+    that is not cannot be found in it either. None when a part of the query in fieldname
+    stands for words only the index knows (a prefix, a wildcard, a range)."""
+    words = set()
+    for q in query.leaves():
+        if q.field() != fieldname:
+            continue
+        kind = type(q)
+        if kind is wq.Term:
+            texts = (q.text,)
+        elif kind is wq.Phrase:
+            texts = q.words
+        else:
+            return None
+        for text in texts:
+            try:
+                words.add(field.from_bytes(field.to_bytes(text)))
+            except ValueError:
+                continue
+    return frozenset(words)
 
 
 def highlight(highlighter: Highlighter, hit, fieldname: str, text: str, chain, top: int = 2,

@@ -18,7 +18,8 @@ from webapp import create_app
 from .conftest import SITE
 
 QUERIES = ["xenófobo", "migración", "inclusion sociale", '"social inclusion"', "migra*", "Ecuador NOT Loja",
-           "remesas OR remittances", "lang:fr", "desarrollo local", "the", "Sucumbios"]
+           "remesas OR remittances", "lang:fr", "desarrollo local", "the", "Sucumbios",
+           "¿dónde está la migración zzyzxq?"]  # a word no field holds (snippets skip the look-ups)
 
 
 def test_lru_keeps_the_most_recent_entries_of_one_generation():
