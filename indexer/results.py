@@ -10,11 +10,20 @@ from whoosh.reading import MultiReader
 from . import groups, snippets, vocab
 
 
-def result(searcher, versions, highlighter, schema, chains: dict, query, hit) -> dict:
-    """Return a hit (a Whoosh ``Hit`` or a ``groups.Version``) as an ``/api/search`` result.
+def page(searcher, versions, highlighter, schema, chains: dict, query, hits: list) -> list[dict]:
+    """Return the page's hits (Whoosh ``Hit`` or ``groups.Version``) as ``/api/search`` results.
 
     :param versions: the index's ``versions.VersionData`` (translation groups and links).
     :param highlighter, schema, chains: what ``snippets.snippet`` takes."""
+    if not hits:
+        return []
+    column, links = versions.group_column(searcher), versions.links(searcher)
+    return [result(searcher, column, links, highlighter, schema, chains, query, hit) for hit in hits]
+
+
+def result(searcher, column, links, highlighter, schema, chains: dict, query, hit) -> dict:
+    """Return one hit as a result; column and links: the index version's translation groups
+    (``versions.GroupColumn``) and ``versions.Links``."""
     version = isinstance(hit, groups.Version)
     f = stored_fields(searcher, hit.docnum)
     snippet = snippets.snippet(highlighter, schema, chains, hit, f, query, version=version)
@@ -23,17 +32,15 @@ def result(searcher, versions, highlighter, schema, chains: dict, query, hit) ->
         "country": f.get("countries", []), "themes": f.get("themes", []),
         "keywords": f.get("keywords", []), "snippet": snippet,
         "score": round(float(hit.score or 0.0), 4),
-        "translations": translations(searcher, versions, hit.docnum),
+        "translations": translations(column, links, hit.docnum),
     }
 
 
-def translations(searcher, versions, docnum: int) -> list[dict]:
+def translations(column, links, docnum: int) -> list[dict]:
     """Return the other versions of a document's work, by language."""
-    column = versions.group_column(searcher)
     group = int(column.of[docnum])
     if group < 0:
         return []
-    links = versions.links(searcher)
     found = [links[d] for d in column.members[group] if d != docnum]
     found.sort(key=lambda t: t["lang"])
     return found

@@ -235,8 +235,8 @@ class SearchIndex:
             "query": q, "total": total, "page": page, "per_page": per_page,
             "pages": max(1, -(-total // per_page)),
             "took_ms": 0.0,
-            "results": [results.result(searcher, self.versions, self._highlighter, self._schema, self._chains,
-                                       query, hit) for hit in hits],
+            "results": results.page(searcher, self.versions, self._highlighter, self._schema, self._chains,
+                                    query, hits),
             "facets": facets, "suggestion": plan.suggestion if plan else None,
         }
         if self.answers.size:
