@@ -36,10 +36,12 @@ from .fragments import W
 
 #: Characters of a text shown when no query word is found in it.
 PLAIN_CHARS = 240
-#: Letters a Snowball stem (en, es, fr) may differ from its word before its end, accents
-#: aside: French "-icité" → "-iqu" and "-emment" → "-ent" change two ("publicité" →
-#: "publiqu"); every other rule of the three stemmers changes at most the last letter.
-STEM_SLACK = 2
+#: Per language, how many final letters of a Snowball stem may differ from its word's,
+#: accents folded (a token is a candidate for a term when it begins with the term minus
+#: these). French "-icité" → "-iqu" and "-emment" → "-ent" change two ("publicité" →
+#: "publiqu"), as do English's exceptions ("dying" → "die"); Spanish rules change at most
+#: one ("adherencia" → "adherent"): measured on Snowball's whole Spanish vocabulary.
+STEM_SLACK = {"en": 2, "es": 1, "fr": 2}
 
 
 class MarkFormatter(whoosh_highlight.Formatter):
@@ -202,7 +204,7 @@ def _latin1_folds(chain, analyzer) -> tuple[bytes, int] | None:
         for f in items[2:]:
             kind = type(f)
             if kind is SnowballFilter and charmap is None:
-                slack = STEM_SLACK if f.lang in STEMMED else 0
+                slack = STEM_SLACK.get(f.lang, max(STEM_SLACK.values())) if f.lang in STEMMED else 0
             elif isinstance(f, CharsetFilter) and kind.__call__ is CharsetFilter.__call__ and charmap is None:
                 charmap = f.charmap
             elif kind is SubstitutionFilter:
