@@ -29,6 +29,7 @@ from whoosh.query import And, Or, Phrase, Term
 from . import glossary
 from .analyze import STEMMED, TOKEN_PATTERN, fold, normalize
 from .rank import Ranking
+from .termcache import compile_chain
 
 #: Interrogatives the Snowball stoplists lack (en has them all); compared accent-folded.
 QUESTION_WORDS = {
@@ -268,6 +269,8 @@ class QueryBuilder:
         self.schema = schema
         self.ranking = ranking or Ranking()
         self._analyzers = {lang: schema[f"content_{lang}"].analyzer for lang in STEMMED}
+        # the same analysis compiled (``termcache``): a fifth of the generator chain's cost
+        self._chains = {lang: compile_chain(analyzer) for lang, analyzer in self._analyzers.items()}
         self._stems: dict[tuple[str, str], str | None] = {}
         self.glossary = glossary.Glossary(self._glossary_key)
 
@@ -277,7 +280,11 @@ class QueryBuilder:
         if key not in self._stems:
             if len(self._stems) > 100000:
                 self._stems.clear()
-            terms = [t.text for t in self._analyzers[lang](word)]
+            chain = self._chains[lang]
+            if chain is not None:
+                terms = [t for t in map(chain.term, chain.expression.findall(word)) if t is not None]
+            else:
+                terms = [t.text for t in self._analyzers[lang](word)]
             self._stems[key] = terms[0] if terms else None
         return self._stems[key]
 

@@ -12,6 +12,8 @@ slower. ``tests/test_write.py`` and ``tests/test_search_cache.py`` hold both pat
 """
 from __future__ import annotations
 
+import re
+
 from whoosh.analysis import (
     CharsetFilter,
     CompositeAnalyzer,
@@ -25,6 +27,9 @@ from .analyze import SnowballFilter
 
 #: Memoized tokens per chain before its cache starts over (bounds memory on huge crawls).
 CACHE_SIZE = 400_000
+#: A SubstitutionFilter pattern that keeps a token's first n characters (``analyze``'s cut of
+#: overlong tokens), with ``\1`` as its replacement.
+_CUT = re.compile(r"\(\?s\)\^\(\.\{(\d+)\}\)\.\+")
 
 
 class CompiledChain:
@@ -116,7 +121,12 @@ def compile_chain(analyzer, no_morph: bool = False) -> CompiledChain | None:
             steps.append(("map", lambda text, charmap=charmap: text.translate(charmap)))
         elif kind is SubstitutionFilter:
             pattern, replacement = f.pattern, f.replacement
-            steps.append(("map", lambda text, p=pattern, r=replacement: p.sub(r, text)))
+            cut = _CUT.fullmatch(pattern.pattern) if replacement == r"\1" else None
+            if cut is not None:  # "(?s)^(.{n}).+" → "\1": the first n characters (a slice, 20× faster)
+                size = int(cut.group(1))
+                steps.append(("map", lambda text, n=size: text[:n]))
+            else:
+                steps.append(("map", lambda text, p=pattern, r=replacement: p.sub(r, text)))
         else:
             return None
     if stops > 1:

@@ -84,3 +84,20 @@ def test_stemming_conformance_with_snowball_vocabulary(lang, name):
     assert len(rows) >= 2000
     wrong = [(word, expected, stem(word)) for word, expected in rows if stem(word) != expected]
     assert wrong == []
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "fr", None])
+def test_compiled_chain_gives_the_analyzers_terms(lang):
+    """The compiled chain (a slice for the overlong-token cut) gives each token the analyzer's
+    term, around the cut's length too."""
+    from indexer.limits import MAX_TOKEN_CHARS
+    from indexer.termcache import compile_chain
+
+    analyzer = language_analyzer(lang)
+    chain = compile_chain(analyzer)
+    assert chain is not None
+    tokens = ["Migraciones", "développement", "the", "ÉTÉ", "x" * (MAX_TOKEN_CHARS - 1), "y" * MAX_TOKEN_CHARS,
+              "Zé" * MAX_TOKEN_CHARS, "w" * (5 * MAX_TOKEN_CHARS), "a.b.c"]
+    for token in tokens:
+        expected = [t.text for t in analyzer(token)]
+        assert [chain.term(token)] == (expected or [None]), token

@@ -206,3 +206,21 @@ def test_quoted_phrase_leaves_other_syntax_to_the_parser(text):
     from indexer.schema import build_schema, text_fields
 
     assert quoted_phrase(text, build_schema(), text_fields()) is None
+
+
+@pytest.mark.parametrize(("lang", "name"), [("en", "english"), ("es", "spanish"), ("fr", "french")])
+def test_query_stems_equal_the_analyzers(lang, name):
+    """Query words are stemmed with the compiled chains: the analyzer's first term."""
+    from indexer.query import QueryBuilder
+    from indexer.schema import build_schema
+
+    from .conftest import DATA
+
+    builder = QueryBuilder(build_schema())
+    analyzer = builder._analyzers[lang]
+    lines = (DATA / "snowball" / f"{name}.tsv").read_text("utf-8").splitlines()
+    words = [line.split("\t")[0] for line in lines if line and not line.startswith("#")]
+    words += [w.upper() for w in words[:300]] + ["the", "de", "l'été", "a.b", "230.000", "ÉTÉ", "", "–", "x" * 300]
+    for word in words:
+        terms = [t.text for t in analyzer(word)]
+        assert builder.stem(lang, word) == (terms[0] if terms else None), word
