@@ -45,9 +45,27 @@ def marks(text: str, raw: bytes) -> tuple[bytes, list[int]]:
     return _INNER_DOT.sub(b"w", out).replace(b".", b" "), beyond
 
 
-def fragments(text: str, marks: bytes, found: list, fragmenter: ContextFragmenter) -> list[Fragment]:
+class Span:
+    """A fragment as ``fragments`` finds it: what formatters and ``top`` read of Whoosh's
+    ``Fragment``, without the set of matched terms that each ``Fragment`` builds when made
+    (most fragments of a text are not shown)."""
+
+    __slots__ = ("text", "matches", "startchar", "endchar")
+
+    def __init__(self, text: str, matches: list, startchar: int, endchar: int):
+        self.text, self.matches, self.startchar, self.endchar = text, matches, startchar, endchar
+
+    @property
+    def matched_terms(self) -> set:
+        return {t.text for t in self.matches if hasattr(t, "text")}
+
+    def fragment(self) -> Fragment:
+        return Fragment(self.text, self.matches, self.startchar, self.endchar)
+
+
+def fragments(text: str, marks: bytes, found: list, fragmenter: ContextFragmenter) -> list[Span]:
     """Return the fragments ``fragmenter.fragment_tokens`` makes of text, given its marks and
-    its matched tokens (in order).
+    its matched tokens (in order), as ``Span``.
 
     Replayed rules: outside a fragment the fragmenter keeps the tokens starting within
     ``surround`` characters of the last token's end (forgotten when a fragment closes); a
@@ -66,7 +84,7 @@ def fragments(text: str, marks: bytes, found: list, fragmenter: ContextFragmente
         if q >= 0:
             stop, stop_end = marks.rfind(b" ", 0, q) + 1, _token_end(marks, q)
     found = [t for t in found if t.startchar < stop]
-    out: list[Fragment] = []
+    out: list[Span] = []
     floor, k = 0, 0  # tokens from floor on came after the last fragment closed; k: next match
     while k < len(found):
         t = found[k]
@@ -103,12 +121,12 @@ def fragments(text: str, marks: bytes, found: list, fragmenter: ContextFragmente
                 break
             if k == len(found):  # the text, or charlimit, ends inside the fragment
                 end = stop_end if stop_end is not None else marks.rfind(b"w") + 1
-                out.append(Fragment(text, tks, start, min(size, end)))
+                out.append(Span(text, tks, start, min(size, end)))
                 return out
             between = marks.count(b"w", t.endchar, limit)
             currentlen += between
             t = found[k]
-        out.append(Fragment(text, tks, start if start is not None else 0, min(size, end)))
+        out.append(Span(text, tks, start if start is not None else 0, min(size, end)))
         floor = end
         if zero:
             after = marks.find(b"w", floor)
@@ -116,7 +134,7 @@ def fragments(text: str, marks: bytes, found: list, fragmenter: ContextFragmente
                 return out
             if after >= 0 and not (k < len(found) and found[k].startchar == after):
                 floor = _token_end(marks, after)
-                out.append(Fragment(text, [], 0, min(size, floor)))
+                out.append(Span(text, [], 0, min(size, floor)))
     return out
 
 
@@ -155,14 +173,14 @@ def _context_start(marks: bytes, at: int, floor: int, surround: int) -> int | No
     return first if first >= 0 else None
 
 
-def top(found: list[Fragment], count: int, scorer, order, minscore: int = 1) -> list[Fragment]:
+def top(found: list[Span], count: int, scorer, order, minscore: int = 1) -> list:
     """Return ``top_fragments(found, count, scorer, order, minscore)``, computed directly for
     Whoosh's ``BasicFragmentScorer`` and ``FIRST`` order over tokens of boost 1 (``snippets``'):
     the score is the number of matches times 100 per distinct term, the ties of
     ``heapq.nlargest`` go to the later fragment, and the best are put back in text order."""
     if type(scorer) is not BasicFragmentScorer or order is not FIRST or minscore < 1:
-        return top_fragments(found, count, scorer, order, minscore=minscore)
-    scored = [(len(f.matches) * len(f.matched_terms) * 100, f.startchar, f) for f in found if f.matches]
+        return top_fragments([f.fragment() for f in found], count, scorer, order, minscore=minscore)
+    scored = [(len(f.matches) * len({t.text for t in f.matches}) * 100, f.startchar, f) for f in found if f.matches]
     scored.sort(key=lambda sf: (sf[0], sf[1]), reverse=True)
     best = [f for score, _, f in scored[:count] if score >= minscore]
     best.sort(key=order)

@@ -55,6 +55,25 @@ class MarkFormatter(whoosh_highlight.Formatter):
     def format_token(self, text, token, replace=False):
         return "<mark>" + html.escape(whoosh_highlight.get_text(text, token, replace), quote=False) + "</mark>"
 
+    def format_fragment(self, fragment, replace=False):
+        """``Formatter.format_fragment`` with its per-token method calls inlined (same output)."""
+        escape, text, index, out = html.escape, fragment.text, fragment.startchar, []
+        for t in sorted(fragment.matches, key=_token_order):
+            start = t.startchar
+            if start is None or start < index:
+                continue
+            if start > index:
+                out.append(escape(text[index:start], False))
+            out.append("<mark>" + escape(t.text if replace else text[start:t.endchar], False) + "</mark>")
+            index = t.endchar
+        out.append(escape(text[index:fragment.endchar], False))
+        return "".join(out)
+
+
+def _token_order(token):
+    """Formatter.format_fragment's order: by position, the longest first."""
+    return token.startchar, -(token.endchar - token.startchar)
+
 
 def highlighter() -> Highlighter:
     """Return the highlighter of result snippets: two fragments of about 300 characters."""

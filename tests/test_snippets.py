@@ -187,3 +187,22 @@ def test_translation_versions_highlight_the_query_terms_as_whoosh():
     assert got == whoosh_highlight.highlight(text, {"migracion", "joven"}, analyzer, HIGHLIGHTER.fragmenter,
                                              HIGHLIGHTER.formatter, top=2)
     assert "<mark>jóvenes</mark> y la <mark>migración</mark>; <mark>MIGRACIÓN</mark>" in got
+
+
+def test_mark_formatter_formats_as_whooshs_formatter():
+    """MarkFormatter's inlined format_fragment writes what Whoosh's base method writes with
+    MarkFormatter's escaping and marks, for fragments with overlapping and unsorted tokens."""
+    rng = random.Random(3)
+    formatter = snippets.MarkFormatter()
+    for _ in range(300):
+        text = "".join(rng.choice(["a", "é", "<", ">", "&", " ", "'", '"', "mig"]) for _ in range(rng.randint(0, 80)))
+        tokens = []
+        for _ in range(rng.randint(0, 6)):
+            start = rng.randint(0, len(text))
+            token = snippets._Token(text[start:start + 3].upper(), start, min(len(text), start + rng.randint(0, 5)))
+            tokens.append(token)
+        start = rng.randint(0, len(text))
+        fragment = fragments.Span(text, tokens, start, rng.randint(start, len(text)))
+        for replace in (False, True):
+            assert formatter.format_fragment(fragment, replace) == \
+                whoosh_highlight.Formatter.format_fragment(formatter, fragment, replace)
