@@ -16,7 +16,6 @@ posting, straight from the mapped file.
 from __future__ import annotations
 
 import struct
-import sys
 from array import array
 from itertools import chain
 from pickle import loads
@@ -29,36 +28,39 @@ from whoosh.system import _INT_SIZE
 CHUNK = struct.Struct("<IIcc")
 _DTYPES = {b"B": np.dtype("<u1"), b"H": np.dtype("<u2"), b"I": np.dtype("<u4")}
 _PROTOCOL_2 = b"\x80\x02"  # how Whoosh's Positions.encode pickles a posting's deltas
-_LITTLE = sys.byteorder == "little"
 
 
 def _typecode(top: int) -> str | None:
     return "B" if top < 256 else "H" if top < 65536 else "I" if top < 2 ** 32 else None
 
 
+#: Lists shorter than this get no positions part: their one small block (uncompressed,
+#: ``blocks.COMPRESS_MIN_POSTINGS``) is cheap to read, and a third of the part's writing cost
+#: would go to them.
+MIN_POSTINGS = 16
+
+
 def chunk(values: list[bytes]) -> bytes:
-    """Return the positions chunk of postings whose values are Whoosh ``Positions`` values
-    (a count, then the pickled deltas), or b"" if one is laid out otherwise."""
-    if not values or not all(v[_INT_SIZE:_INT_SIZE + 2] == _PROTOCOL_2 and v.endswith(b".") for v in values):
+    """Return the positions chunk of postings whose values are Whoosh ``Positions`` values (a
+    count, then the pickled deltas: ``Positions.encode``, the only writer of a ``Positions``
+    field's values), or b"" if they do not read as such or are too few (``MIN_POSTINGS``).
+    No step runs in Python per position: the write side pays this for every posting."""
+    if len(values) < MIN_POSTINGS:
         return b""
-    # One unpickling for the whole list: every value's pickled list, its header and STOP
-    # left out, in one tuple (memo writes only, so the values' memo numbers may repeat).
+    # One unpickling for the whole list: every value's pickled list, its count, protocol
+    # header and STOP left out, in one tuple (memo writes only, so memo numbers may repeat).
     try:
         lists = loads(_PROTOCOL_2 + b"(" + b"".join([v[_INT_SIZE + 2:-1] for v in values]) + b"t.")
+        counts = np.array(array("I", map(len, lists)))
+        deltas = np.array(array("I", chain.from_iterable(lists)))  # OverflowError for a negative one
     except Exception:
         return b""
-    counts = [len(p) for p in lists]
-    deltas = list(chain.from_iterable(lists))
-    ccode = _typecode(max(counts))
-    dcode = _typecode(max(deltas)) if deltas else "B"
-    if ccode is None or dcode is None or (deltas and min(deltas) < 0):
+    if len(counts) != len(values):
         return b""
-    out = [array(ccode, counts), array(dcode, deltas)]
-    if not _LITTLE:
-        for a in out:
-            a.byteswap()
+    ccode = _typecode(int(counts.max()))
+    dcode = _typecode(int(deltas.max())) if len(deltas) else "B"
     head = CHUNK.pack(len(counts), len(deltas), ccode.encode("ascii"), dcode.encode("ascii"))
-    return head + out[0].tobytes() + out[1].tobytes()
+    return head + counts.astype(_DTYPES[ccode.encode()]).tobytes() + deltas.astype(_DTYPES[dcode.encode()]).tobytes()
 
 
 #: A part with at most this many positions is read whole (one copy, one look-up per

@@ -312,7 +312,8 @@ class FastSegmentWriter(SegmentWriter):
                 data, stats = blocks.join([(data, stats) for _, data, stats in parts])
                 offset = fw._postfile.tell()
                 fw._postfile.write(data)
-                fw._postfile.write(stats.positions)  # right after the blocks (``positions``)
+                if stats.positions:  # right after the blocks (``positions``)
+                    fw._postfile.write(stats.positions)
                 fw._tindex.add(pack_ushort(fw._fieldid) + tbytes, stats.row(offset, len(data)))
             if lastfield is not None:
                 fw.finish_field()

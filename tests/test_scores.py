@@ -246,3 +246,34 @@ def test_blocks_unpickled_without_their_values(count, weights):
     assert _without_values(data, count) == (ids, w, None)
     assert _without_values(pickle.dumps((ids, w, None), 2), count) is None  # no values to skip
     assert _without_values(data, count + 1) is None  # not the block it claims to be
+
+
+def test_phrases_of_words_with_and_without_positions_parts(tmp_path):
+    """A list of fewer than ``positions.MIN_POSTINGS`` postings gets no positions part (its
+    positions come from its block); a phrase of such a word and a frequent one matches and
+    scores as Whoosh's."""
+    from indexer.model import Document
+    from indexer.positions import MIN_POSTINGS
+
+    rng = random.Random(21)
+    docs = []
+    for n in range(120):
+        words = [rng.choice(WORDS) for _ in range(rng.randint(3, 50))]
+        if n % 20 == 0:  # a rare word, before and after a frequent one
+            words[1:1] = ["zulu", "alfa", "zulu"]
+        docs.append(Document(id=f"file:///z/{n}", url=f"file:///z/{n}", title=f"Página {n}", lang="es",
+                             text=" ".join(words), source="file:///z"))
+    write_documents(tmp_path / "ix", docs, [], rebuild=True, procs=1)
+    ix = SearchIndex(tmp_path / "ix", cache_size=0)
+    searcher = ix.searcher()
+    generation = searcher.reader().generation()
+    rare = ix._scores.postings(searcher, generation, "content_any", "zulu", {})
+    common = ix._scores.postings(searcher, generation, "content_any", "alfa", {})
+    assert len(rare) < MIN_POSTINGS <= len(common)
+    assert rare.blocks.parts is None and common.blocks.parts is not None
+    for words in (["zulu", "alfa"], ["alfa", "zulu"], ["zulu", "alfa", "zulu"], ["beta", "zulu"]):
+        q = Phrase("content_any", words)
+        mine = ix._scores.scores(searcher, generation, q, {})
+        theirs = whoosh_scores(searcher, q)
+        assert mine.ids.tolist() == sorted(theirs) and (len(theirs) or words == ["beta", "zulu"])
+        assert mine.scores.tolist() == pytest.approx([theirs[d] for d in mine.ids.tolist()], rel=1e-12)
