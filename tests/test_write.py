@@ -145,3 +145,26 @@ def test_update_replaces_documents_and_keeps_the_others(tmp_path, many_docs):
     assert titles[many_docs[110].id] == "Changed title"
     assert titles[many_docs[10].id] == many_docs[10].title
 
+
+
+def test_fast_writer_stores_fields_uncompressed(tmp_path, many_docs):
+    """The fast writer deflates stored fields at level 0 (stored blocks, read by Whoosh's own
+    reader as any level); Whoosh's writer at its level 3. Both hold the same fields."""
+    import zlib
+
+    from whoosh.codec.whoosh3 import STORED_COLUMN
+    from whoosh.columns import VarBytesColumn
+
+    write.write_documents(tmp_path / "plain", many_docs[:50], [], rebuild=True, naive=True)
+    write.write_documents(tmp_path / "fast", many_docs[:50], [], rebuild=True, procs=1)
+    raw = {}
+    for name in ("plain", "fast"):
+        ix = index.open_dir(tmp_path / name)
+        with ix.reader() as reader:
+            column = reader._perdoc._cached_reader("_stored", STORED_COLUMN)._child
+            raw[name] = [VarBytesColumn.Reader.__getitem__(column, d) for d in range(reader.doc_count_all())]
+            assert [reader.stored_fields(d)["id"] for d in range(len(raw[name]))] == [d.id for d in many_docs[:50]]
+        ix.close()
+    assert all(blob[:2] == b"\x78\x01" for blob in raw["fast"])  # zlib's header of levels 0-1
+    assert all(blob[:2] == b"\x78\x5e" for blob in raw["plain"])  # levels 2-5
+    assert [zlib.decompress(b) for b in raw["fast"]] == [zlib.decompress(b) for b in raw["plain"]]
