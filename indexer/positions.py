@@ -16,12 +16,15 @@ posting, straight from the mapped file.
 from __future__ import annotations
 
 import struct
+import sys
 from array import array
 from itertools import chain
 from pickle import loads
 
 import numpy as np
 from whoosh.system import _INT_SIZE
+
+_LITTLE = sys.byteorder == "little"
 
 #: A chunk's head: its postings, their positions, and the typecodes of the counts and the
 #: deltas (the smallest unsigned type holding them); the arrays follow, little-endian.
@@ -34,33 +37,45 @@ def _typecode(top: int) -> str | None:
     return "B" if top < 256 else "H" if top < 65536 else "I" if top < 2 ** 32 else None
 
 
-#: Lists shorter than this get no positions part: their one small block (uncompressed,
-#: ``blocks.COMPRESS_MIN_POSTINGS``) is cheap to read, and a third of the part's writing cost
-#: would go to them.
-MIN_POSTINGS = 16
+#: Lists shorter than this are recoded in Python (numpy's set-up costs more on them).
+SHORT = 64
 
 
 def chunk(values: list[bytes]) -> bytes:
     """Return the positions chunk of postings whose values are Whoosh ``Positions`` values (a
     count, then the pickled deltas: ``Positions.encode``, the only writer of a ``Positions``
-    field's values), or b"" if they do not read as such or are too few (``MIN_POSTINGS``).
-    No step runs in Python per position: the write side pays this for every posting."""
-    if len(values) < MIN_POSTINGS:
-        return b""
+    field's values), or b"" if they do not read as such. No step runs in Python per
+    position on a long list: the write side pays this for every posting it writes."""
     # One unpickling for the whole list: every value's pickled list, its count, protocol
     # header and STOP left out, in one tuple (memo writes only, so memo numbers may repeat).
     try:
         lists = loads(_PROTOCOL_2 + b"(" + b"".join([v[_INT_SIZE + 2:-1] for v in values]) + b"t.")
-        counts = np.array(array("I", map(len, lists)))
-        deltas = np.array(array("I", chain.from_iterable(lists)))  # OverflowError for a negative one
     except Exception:
         return b""
-    if len(counts) != len(values):
+    if not values or len(lists) != len(values):
         return b""
-    ccode = _typecode(int(counts.max()))
-    dcode = _typecode(int(deltas.max())) if len(deltas) else "B"
-    head = CHUNK.pack(len(counts), len(deltas), ccode.encode("ascii"), dcode.encode("ascii"))
-    return head + counts.astype(_DTYPES[ccode.encode()]).tobytes() + deltas.astype(_DTYPES[dcode.encode()]).tobytes()
+    try:
+        if len(values) < SHORT:
+            counts = [len(p) for p in lists]
+            deltas = [d for p in lists for d in p]
+            ccode, dcode = _typecode(max(counts)), _typecode(max(deltas)) if deltas else "B"
+            if min(deltas, default=0) < 0:
+                return b""
+            out = array(ccode, counts), array(dcode, deltas)
+            if not _LITTLE:
+                for a in out:
+                    a.byteswap()
+            counts_bytes, deltas_bytes = out[0].tobytes(), out[1].tobytes()
+        else:
+            counts = np.array(array("I", map(len, lists)))
+            deltas = np.array(array("I", chain.from_iterable(lists)))  # OverflowError for a negative one
+            ccode = _typecode(int(counts.max()))
+            dcode = _typecode(int(deltas.max())) if len(deltas) else "B"
+            counts_bytes = counts.astype(_DTYPES[ccode.encode()]).tobytes()
+            deltas_bytes = deltas.astype(_DTYPES[dcode.encode()]).tobytes()
+    except (OverflowError, TypeError):
+        return b""
+    return CHUNK.pack(len(lists), len(deltas), ccode.encode(), dcode.encode()) + counts_bytes + deltas_bytes
 
 
 #: A part with at most this many positions is read whole (one copy, one look-up per

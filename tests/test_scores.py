@@ -248,12 +248,11 @@ def test_blocks_unpickled_without_their_values(count, weights):
     assert _without_values(data, count + 1) is None  # not the block it claims to be
 
 
-def test_phrases_of_words_with_and_without_positions_parts(tmp_path):
-    """A list of fewer than ``positions.MIN_POSTINGS`` postings gets no positions part (its
-    positions come from its block); a phrase of such a word and a frequent one matches and
-    scores as Whoosh's."""
+def test_phrases_of_rare_and_frequent_words(tmp_path):
+    """Short lists (recoded in Python) and long ones (with numpy) both get positions parts; a
+    phrase of a rare word and a frequent one matches and scores as Whoosh's."""
     from indexer.model import Document
-    from indexer.positions import MIN_POSTINGS
+    from indexer.positions import SHORT
 
     rng = random.Random(21)
     docs = []
@@ -269,8 +268,8 @@ def test_phrases_of_words_with_and_without_positions_parts(tmp_path):
     generation = searcher.reader().generation()
     rare = ix._scores.postings(searcher, generation, "content_any", "zulu", {})
     common = ix._scores.postings(searcher, generation, "content_any", "alfa", {})
-    assert len(rare) < MIN_POSTINGS <= len(common)
-    assert rare.blocks.parts is None and common.blocks.parts is not None
+    assert len(rare) < SHORT <= len(common)
+    assert rare.blocks.parts is not None and common.blocks.parts is not None
     for words in (["zulu", "alfa"], ["alfa", "zulu"], ["zulu", "alfa", "zulu"], ["beta", "zulu"]):
         q = Phrase("content_any", words)
         mine = ix._scores.scores(searcher, generation, q, {})
