@@ -259,7 +259,7 @@ class SearchIndex:
         return clean
 
     def _is_theme(self, value: str) -> bool:
-        return value in vocab.taxonomy()["themes"] or value in self.versions.facet_sets(self.searcher(), "theme")
+        return value in vocab.theme_ids() or value in self.versions.facet_sets(self.searcher(), "theme")
 
     def _page(self, searcher, query, final: np.ndarray, page: int, per_page: int, collapse: bool,
               pool: np.ndarray | None = None, ranked: Ranked | None = None):

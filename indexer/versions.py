@@ -160,7 +160,9 @@ class FacetColumn:
     def counts(self, mask: np.ndarray) -> dict[str, int]:
         """Return value → how many documents of the mask hold it (values with none left out)."""
         found = np.bincount(self.pair_value[mask[self.pair_doc]], minlength=len(self.values))
-        return {self.values[i]: int(found[i]) for i in np.flatnonzero(found)}
+        present = np.flatnonzero(found)
+        values = self.values
+        return dict(zip([values[i] for i in present.tolist()], found[present].tolist(), strict=True))
 
 
 class GroupColumn:

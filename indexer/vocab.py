@@ -97,6 +97,13 @@ def find_country(text: str, max_words: int = 4) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1)
+def theme_ids() -> frozenset[str]:
+    """Return the taxonomy's theme ids (read once: ``taxonomy`` parses its file each call)."""
+    return frozenset(taxonomy()["themes"])
+
+
+@lru_cache(maxsize=4096)
 def is_country(code: str) -> bool:
     """Tell whether code is an ISO 3166-1 alpha-2 code Babel knows (lower case)."""
     upper = code.upper()
@@ -108,6 +115,7 @@ def country_label(code: str, ui: str = "en") -> str:
     return Locale.parse(_ui(ui)).territories.get(code.upper(), code.upper())
 
 
+@lru_cache(maxsize=4096)
 def is_language(code: str) -> bool:
     """Tell whether code is a language code Babel knows, or ``und``."""
     return code == "und" or (code.isalpha() and code in Locale.parse("en").languages)
