@@ -12,9 +12,11 @@ out, as Whoosh's reader does.
 """
 from __future__ import annotations
 
+import struct
 import threading
 import zlib
 from array import array
+from hashlib import md5
 from io import BytesIO
 from pickle import load, loads
 from typing import NamedTuple
@@ -28,6 +30,7 @@ from whoosh.codec.whoosh3 import (
     _lenfield,
     byte_to_length,
 )
+from whoosh.filedb.filetables import md5_hash
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 from whoosh.system import _INT_SIZE, _LONG_SIZE, unpack_int, unpack_uint
@@ -159,7 +162,7 @@ def read_term(reader, fieldname: str, btext: bytes, blocks: Blocks, segment: int
         found = read_postings(reader.postings(fieldname, btext), blocks, segment)
         return (*found, reader.doc_frequency(fieldname, btext))
     try:
-        row = terms._tindex[terms._keycoder(fieldname, btext)]
+        row = term_row(terms._tindex, terms._keycoder(fieldname, btext))
     except KeyError:
         raise TermNotFound(f"No term {fieldname}:{btext!r}") from None
     info = W3TermInfo.from_bytes(row)
@@ -188,6 +191,40 @@ def read_term(reader, fieldname: str, btext: bytes, blocks: Blocks, segment: int
         keep = ~np.isin(ids, np.fromiter(deleted, np.int64, len(deleted)))
         ids, tf = ids[keep], tf[keep]
     return ids, tf, keep, info.doc_frequency()
+
+
+_POINTER = struct.Struct("!Iq")  # a hash slot: the key's hash, where its item is
+_LENGTHS = struct.Struct("!ii")  # an item: its key's and value's lengths
+
+
+def term_row(tindex, key: bytes) -> bytes:
+    """Return the term-table row of key, as ``HashReader.__getitem__`` does (an md5 hash
+    picks one of 256 tables, open addressing within it), read in place from the file's
+    mapped buffer: no copy per slot or key compared, one hash digest, no generators (2 µs
+    instead of 4.5, a dozen times a query). Another hash or file goes through Whoosh.
+    Raises KeyError."""
+    buf = getattr(tindex.dbfile, "_buf", None)
+    if buf is None or tindex.hashfn is not md5_hash:
+        return tindex[key]
+    keyhash = int.from_bytes(md5(key, usedforsecurity=False).digest()[12:], "big")  # md5_hash's
+    tablestart, numslots = tindex.tables[keyhash & 255]
+    if numslots:
+        size = _POINTER.size
+        end = tablestart + numslots * size
+        slot = tablestart + ((keyhash >> 8) % numslots) * size
+        for _ in range(numslots):
+            slothash, item = _POINTER.unpack_from(buf, slot)
+            if not item:
+                break
+            if slothash == keyhash:
+                keylen, datalen = _LENGTHS.unpack_from(buf, item)
+                start = item + _LENGTHS.size
+                if keylen == len(key) and buf[start:start + keylen] == key:
+                    return bytes(buf[start + keylen:start + keylen + datalen])
+            slot += size
+            if slot == end:
+                slot = tablestart
+    raise KeyError(key)
 
 
 def _read_blocks(postfile, offset: int, length: int, blocks: Blocks, segment: int,

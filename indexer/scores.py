@@ -175,10 +175,12 @@ class ArrayScores:
         except ValueError:
             return None
         key = ("postings", fieldname, btext)
-        found = memo[key] if key in memo else self._cached(generation, key)
+        if key in memo:
+            return memo[key]
+        found = self._cached(generation, key) if self.budget else None
         if found is None:
             found = self._read(searcher, generation, fieldname, btext, values)
-            if found is not None:
+            if found is not None and self.budget:
                 self._keep(generation, key, found)
         memo[key] = found
         return found
@@ -210,10 +212,15 @@ class ArrayScores:
         idf, avgfl, b, k1 = constants
         ids_parts, score_parts = [], []
         for reader, offset, ids, tf in found:
+            # scoring.bm25, idf * ((tf * (K1 + 1)) / (tf + norm)), operation for operation (the
+            # same floats as Whoosh's), in place where an array is this term's own
             norm = self._norms(reader, fieldname, generation, b, k1, avgfl)[ids]
-            # scoring.bm25, operation for operation (the same floats as Whoosh's)
+            norm += tf
+            scores = tf * (k1 + 1)
+            scores /= norm
+            scores *= idf
             ids_parts.append(ids + offset if offset else ids)
-            score_parts.append(idf * ((tf * (k1 + 1)) / (tf + norm)))
+            score_parts.append(scores)
         if len(ids_parts) == 1:
             return Postings(ids_parts[0], score_parts[0], blocks)
         return Postings(np.concatenate(ids_parts), np.concatenate(score_parts), blocks)  # in docnum order

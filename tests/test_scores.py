@@ -112,12 +112,17 @@ def test_ranked_without_bonuses_is_plain_top():
     assert list(ranked.stream(allow)) == [(2.0, 5), (1.0, 9), (0.5, 1)]
 
 
-def test_facet_and_group_columns_equal_set_algebra():
+@pytest.mark.parametrize("single", [False, True])
+def test_facet_and_group_columns_equal_set_algebra(single):
+    """single: each document holds one value at most (counted from a value per document)."""
     rng = random.Random(2)
     size = 200
     sets = {v: frozenset(rng.sample(range(size), rng.randint(0, 40))) for v in ("ec", "mx", "pe", "fr", "none")}
     sets["none"] = frozenset()
+    if single:
+        sets = {v: d - frozenset().union(*[e for u, e in sets.items() if u < v]) for v, d in sets.items()}
     column = FacetColumn(sets, size)
+    assert (column.value_of is not None) == single
     members = {f"g{n}": frozenset(rng.sample(range(size), 3)) for n in range(20)}
     members = {g: d - frozenset().union(*[m for h, m in members.items() if h < g]) for g, d in members.items()}
     members = {g: d for g, d in members.items() if d}
@@ -276,3 +281,22 @@ def test_phrases_of_rare_and_frequent_words(tmp_path):
         theirs = whoosh_scores(searcher, q)
         assert mine.ids.tolist() == sorted(theirs) and (len(theirs) or words == ["beta", "zulu"])
         assert mine.scores.tolist() == pytest.approx([theirs[d] for d in mine.ids.tolist()], rel=1e-12)
+
+
+def test_term_rows_read_in_place_equal_whooshs_lookup(site_index):
+    """``postingfile.term_row`` finds every term-table row Whoosh's hash reader finds, and
+    no row for keys the table lacks."""
+    from indexer.postingfile import term_row
+
+    searcher = site_index.searcher()
+    for sub, _ in searcher.leaf_searchers():
+        table = sub.reader()._terms._tindex
+        assert getattr(table.dbfile, "_buf", None) is not None, "the in-place path must be the one tested"
+        items = list(table.items())
+        assert len(items) > 1000
+        assert all(term_row(table, key) == value for key, value in items)
+        for key, _ in items[::50]:
+            for other in (key + b"x", key[:-1], b"\x00" + key):
+                if other not in table:
+                    with pytest.raises(KeyError):
+                        term_row(table, other)
