@@ -9,7 +9,6 @@ its segments, so only what a crawl wrote is read again.
 """
 from __future__ import annotations
 
-import json
 import threading
 import weakref
 from bisect import bisect_right
@@ -17,6 +16,7 @@ from bisect import bisect_right
 import numpy as np
 
 from .query import Vocabulary
+from .schema import link_fields
 
 
 class VersionData:
@@ -131,7 +131,7 @@ class Links:
         local = docnum - self._offsets[n]
         raw = column[local] if column is not None else b""
         if raw:
-            doc_id, lang, url, title = json.loads(raw)
+            doc_id, lang, url, title = link_fields(raw)
         else:
             f = reader().stored_fields(local)
             doc_id, lang, url, title = f.get("id"), f.get("lang"), f.get("url"), f.get("title")

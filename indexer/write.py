@@ -37,7 +37,7 @@ from . import blocks
 from .analyze import STEMMED, SnowballFilter
 from .model import Document
 from .postings import DocumentAnalyzer, FastSegmentWriter, field_names
-from .schema import build_schema
+from .schema import build_schema, link_bytes
 
 META_FILE = "m4d-meta.json"
 #: Seconds a crawl waits for another crawl's write lock before giving up.
@@ -79,7 +79,7 @@ def fields_of(doc: Document, schema=None) -> dict:
         "lang": doc.lang, "type": doc.type, "group": doc.group or doc.id,
         "theme": ",".join(doc.themes), "country": ",".join(doc.country),
         "title_any": doc.title, "content_any": body,
-        "link": json.dumps([doc.id, doc.lang, doc.url, doc.title], ensure_ascii=False).encode("utf-8"),
+        "link": link_bytes(doc.id, doc.lang, doc.url, doc.title),
     }
     if schema is not None and "link" not in schema:
         del fields["link"]

@@ -13,7 +13,7 @@ from indexer.analyze import SnowballFilter
 from indexer.model import Document
 from indexer.pipeline import read_documents
 from indexer.postings import fast_fields
-from indexer.schema import build_schema, text_fields
+from indexer.schema import build_schema, link_bytes, link_fields, text_fields
 from indexer.termcache import compile_chain
 
 from .conftest import SITE
@@ -89,8 +89,16 @@ def test_fast_writer_writes_the_same_index_as_whoosh(tmp_path, many_docs):
     long_lists = [t for t, v in plain["terms"].items() if v[1] > 128]
     assert long_lists, "the sample must span several posting blocks"
     assert fast == plain
-    assert all(json.loads(link) == [stored["id"], stored["lang"], stored["url"], stored["title"]]
+    assert all(link_fields(link) == [stored["id"], stored["lang"], stored["url"], stored["title"]]
                for stored, _, link in fast["docs"].values())
+
+
+def test_link_column_layouts():
+    """The link column's layout, the JSON one of older indexes, and control characters."""
+    value = link_bytes("file:///a b/c", "es", "file:///a%20b/c", "Título\x1f con\x1e marcas\n")
+    assert link_fields(value) == ["file:///a b/c", "es", "file:///a%20b/c", "Título  con  marcas "]
+    assert link_fields(json.dumps(["i", "fr", "u", "T\u00e9"]).encode()) == ["i", "fr", "u", "Té"]
+    assert link_fields(link_bytes("i", "en", "u", "")) == ["i", "en", "u", ""]
 
 
 def segments(index_dir) -> int:
