@@ -130,6 +130,12 @@ def test_marks_are_the_tokens():
     marks, beyond = fragments.marks(text, text.encode("latin-1", "replace"))
     assert [m.span() for m in re.finditer(rb"w+", marks)] == [m.span() for m in re.finditer(TOKEN_PATTERN, text)]
     assert [text[i] for i in beyond] == ["œ", "İ", "東", "京"]
+    rng = random.Random(8)  # dots in every arrangement: runs of them, between words, at the ends
+    for _ in range(3000):
+        text = "".join(rng.choice(["a", "é", ".", " ", "..", "œ", "-"]) for _ in range(rng.randint(0, 25)))
+        marks, _ = fragments.marks(text, text.encode("latin-1", "replace"))
+        assert [m.span() for m in re.finditer(rb"w+", marks)] == \
+            [m.span() for m in re.finditer(TOKEN_PATTERN, text)], text
 
 
 @pytest.mark.parametrize(("lang", "name"), [("en", "english"), ("es", "spanish"), ("fr", "french")])
