@@ -20,6 +20,7 @@ import sys
 from array import array
 from itertools import chain
 from pickle import loads
+from typing import NamedTuple
 
 import numpy as np
 from whoosh.system import _INT_SIZE
@@ -83,6 +84,18 @@ def chunk(values: list[bytes]) -> bytes:
 READ_WHOLE = 4096
 
 
+class _Heads(NamedTuple):
+    """A term's positions parts as read: per posting its count of positions and where its
+    first delta is (among all the deltas when they are read whole, else in its chunk), and
+    the chunks still in the file."""
+
+    counts: np.ndarray
+    first: np.ndarray
+    deltas: np.ndarray | None  # every delta (int64), for a short part
+    chunks: list  # else each chunk's (segment, deltas' offset, dtype, count)
+    chunk_starts: np.ndarray | None  # and its first posting
+
+
 class Parts:
     """The positions parts of one term's lists (one per segment), read for any postings.
 
@@ -91,16 +104,14 @@ class Parts:
 
     def __init__(self):
         self._lists: list[tuple[int, int, int, int]] = []  # (segment, offset, length, first posting)
-        self._counts: np.ndarray | None = None  # per posting: how many positions
-        self._first: np.ndarray | None = None  # per posting: where its first delta is (below)
-        self._deltas: np.ndarray | None = None  # every delta (int64), for a short part
-        self._chunks: list[tuple] = []  # else each chunk's (segment, deltas' offset, dtype, count)
-        self._chunk_starts: np.ndarray | None = None  # and its first posting
+        # Once read (``_Heads``), set in one assignment: a part in the postings cache may be
+        # read by two threads at once, and neither may see half of it.
+        self._heads: _Heads | None = None
 
     def add(self, segment: int, offset: int, length: int, first: int) -> None:
         self._lists.append((segment, offset, length, first))
 
-    def _read_heads(self, postfiles: list) -> None:
+    def _read_heads(self, postfiles: list) -> _Heads:
         """Read each chunk's head and counts; the deltas too when the part is short."""
         chunks, starts, counts, short = [], [], [], []
         for segment, offset, length, posting in self._lists:
@@ -122,15 +133,14 @@ class Parts:
                 starts.append(posting)
                 at += m * ddtype.itemsize
                 posting += n
-        self._counts = np.concatenate(counts).astype(np.int64) if counts else np.empty(0, np.int64)
-        ends = _running_sum(self._counts)
-        self._first = ends - self._counts  # among all the term's deltas
+        counts = np.concatenate(counts).astype(np.int64) if counts else np.empty(0, np.int64)
+        ends = _running_sum(counts)
+        first = ends - counts  # among all the term's deltas
         if not len(ends) or int(ends[-1]) <= READ_WHOLE:
-            self._deltas = np.concatenate(short or [[]]).astype(np.int64)
-            return
-        self._chunks, self._chunk_starts = chunks, np.array(starts, dtype=np.int64)
+            return _Heads(counts, first, np.concatenate(short or [[]]).astype(np.int64), [], None)
         if len(chunks) > 1:  # among their chunk's deltas
-            self._first -= np.repeat(self._first[starts], np.diff(starts + [len(self._counts)]))
+            first -= np.repeat(first[starts], np.diff(starts + [len(counts)]))
+        return _Heads(counts, first, None, chunks, np.array(starts, dtype=np.int64))
 
     def keys(self, postfiles: list, places: np.ndarray) -> np.ndarray:
         """Return ``k << 32 | position`` for every position of the k-th of these postings, k
@@ -138,22 +148,23 @@ class Parts:
 
         :param postfiles: each segment's postings file (the index version the term was read
             from); places: posting numbers."""
-        if self._counts is None:
-            self._read_heads(postfiles)
-        counts = self._counts[places]
+        heads = self._heads
+        if heads is None:
+            heads = self._heads = self._read_heads(postfiles)
+        counts = heads.counts[places]
         ends = _running_sum(counts)
         begins = ends - counts
         total = int(ends[-1]) if len(ends) else 0
         # each position's delta: where it is (in all deltas, or in its chunk's)
-        at = (self._first[places] - begins).repeat(counts) + np.arange(total, dtype=np.int64)
-        if self._deltas is not None:
-            deltas = self._deltas[at]
-        elif len(self._chunks) == 1:
-            deltas = _gather(postfiles, self._chunks[0], at)
+        at = (heads.first[places] - begins).repeat(counts) + np.arange(total, dtype=np.int64)
+        if heads.deltas is not None:
+            deltas = heads.deltas[at]
+        elif len(heads.chunks) == 1:
+            deltas = _gather(postfiles, heads.chunks[0], at)
         else:
             deltas = np.empty(total, dtype=np.int64)
-            chunk_of = (self._chunk_starts.searchsorted(places, side="right") - 1).repeat(counts)
-            for n, found in enumerate(self._chunks):
+            chunk_of = (heads.chunk_starts.searchsorted(places, side="right") - 1).repeat(counts)
+            for n, found in enumerate(heads.chunks):
                 mine = chunk_of == n
                 deltas[mine] = _gather(postfiles, found, at[mine])
         positions = _running_sum(deltas)

@@ -199,7 +199,7 @@ def test_lists_of_several_blocks_read_as_whoosh_reads_them(tmp_path, how, monkey
                     if how == "whoosh":
                         assert keys is None
                         continue
-                    assert len(blocks.parts._chunks) == (0 if whole else 2)
+                    assert len(blocks.parts._heads.chunks) == (0 if whole else 2)
                     assert keys.tolist() == [k << 32 | p for k, place in enumerate(chosen.tolist())
                                              for p in decode(expected[place][2])]
     assert several == len(WORDS), "every list must span blocks"
