@@ -57,8 +57,8 @@ def cli(verbose: bool):
 @click.option("--rebuild", is_flag=True, help="Start the index (and the crawl state) over instead of updating it.")
 @click.option("--report", type=click.Path(dir_okay=False, writable=True),
               help="Write the crawl report (per-URL outcome, skips, errors, unknown labels) as JSON to this file.")
-@click.option("--procs", type=click.IntRange(min=1), help="Index writer processes (default: one per core "
-              "for 2,000 documents or more, else one).")
+@click.option("--procs", type=click.IntRange(min=1), help="Processes that extract a folder's pages and write "
+              "the index (default: one per core for 2,000 pages or documents or more, else one).")
 @click.option("--naive", is_flag=True, help="Write with Whoosh's plain writer, pure-Python stemmers and no "
               "stem cache, in one process (the indexing benchmark's baseline).")
 def crawl(sources, index_dir, allow_domain, max_pages, max_depth, delay, contact, rebuild, report, procs, naive):

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import islice
 
 from .crawl import LocalCrawler, make_crawlers
 from .enrich import EnrichReport, enrich
@@ -13,7 +15,7 @@ from .extract import ExtractError, extract
 from .limits import PageTimeout, cap_document, page_budget
 from .segment import segment
 from .state import crawl_lock
-from .write import write_documents, write_meta
+from .write import default_procs, write_documents, write_meta
 
 log = logging.getLogger(__name__)
 
@@ -104,10 +106,15 @@ def _run(crawlers: list, index_dir, summary: CrawlSummary, rebuild: bool, progre
     for crawler in crawlers:
         if progress:
             crawler.tick = lambda c=crawler: progress(summary.pages, len(docs), **c.counts())
+    pool = None
     try:
         for crawler in crawlers:
             pages = iter(crawler)
             try:
+                if pool is None and not naive and isinstance(crawler, LocalCrawler):
+                    pool = _extraction_pool(crawler, procs)
+                if pool is not None and isinstance(crawler, LocalCrawler):
+                    _extract_in_pool(pool, crawler, pages, docs, failed, summary, progress)
                 for page in pages:
                     summary.pages += 1
                     _process(crawler, page, docs, failed, summary)
@@ -118,6 +125,10 @@ def _run(crawlers: list, index_dir, summary: CrawlSummary, rebuild: bool, progre
     except KeyboardInterrupt:
         summary.interrupted = True
         log.warning("interrupted: indexing what was fetched")
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
     for crawler in crawlers:
         summary.skipped += crawler.skipped
         summary.errors += crawler.errors
@@ -149,19 +160,89 @@ def _process(crawler, page, docs: list, failed: set, summary: CrawlSummary) -> N
                 summary.skipped.append((page.url, "robots meta noindex"))
                 return
             found = segment(parsed)
-        if parsed.limited:
-            summary.limited.append((page.url, "; ".join(parsed.limited)))
-        if not found:
-            summary.skipped.append((page.url, "no text to index"))
-        for doc in found:
-            cap_document(doc)
-        docs += found
+        _add(page, found, parsed.limited, docs, summary)
     except (ExtractError, PageTimeout) as exc:
         summary.skipped.append((page.url, str(exc)))
     except Exception as exc:  # one bad page must not end the crawl
         log.exception("failed to process %s", page.url)
         summary.errors.append((page.url, f"{type(exc).__name__}: {exc}"))
         failed.add(page.url)
+
+
+def _add(page, found: list, limited: list, docs: list, summary: CrawlSummary) -> None:
+    if limited:
+        summary.limited.append((page.url, "; ".join(limited)))
+    if not found:
+        summary.skipped.append((page.url, "no text to index"))
+    for doc in found:
+        cap_document(doc)
+    docs += found
+
+
+# Extraction in worker processes, for a folder of many pages
+
+#: Pages a folder crawl must have queued before its pages are extracted in one process per
+#: core (the writer's threshold: ``write.PARALLEL_MIN_DOCS``); pages go to the workers in
+#: rounds of this many, read by the crawl's process, their results taken in page order.
+PARALLEL_MIN_PAGES = 2000
+ROUND_PAGES = 512
+
+
+def _extraction_pool(crawler: LocalCrawler, procs: int | None):
+    """Return a pool of extracting processes when the folder has pages enough, else None."""
+    queued = crawler.counts()["queued"]
+    if queued < PARALLEL_MIN_PAGES:
+        return None
+    procs = default_procs(queued) if procs is None else procs
+    if procs <= 1:
+        return None
+    return multiprocessing.get_context("spawn").Pool(procs)  # no fork: callers may run threads
+
+
+def _extract_in_pool(pool, crawler: LocalCrawler, pages, docs: list, failed: set, summary: CrawlSummary,
+                     progress) -> None:
+    """Extract and segment a folder's pages in the pool, a round at a time; each page's
+    outcome is recorded as ``_process`` records it (a local crawler resolves nothing, and
+    the links it follows are only queued, so pages need not be read in order)."""
+    while True:
+        batch = list(islice(pages, ROUND_PAGES))
+        if not batch:
+            return
+        for page, (outcome, links, found, limited, reason) in zip(
+                batch, pool.map(_extract_one, batch, chunksize=16), strict=True):
+            summary.pages += 1
+            if links is not None:
+                crawler.add_links(page, links)
+            if outcome == "noindex":
+                summary.skipped.append((page.url, "robots meta noindex"))
+            elif outcome == "skipped":
+                summary.skipped.append((page.url, reason))
+            elif outcome == "error":
+                summary.errors.append((page.url, reason))
+                failed.add(page.url)
+            else:
+                _add(page, found, limited, docs, summary)
+        if progress:
+            progress(summary.pages, len(docs), **crawler.counts())
+
+
+def _extract_one(page) -> tuple:
+    """Return (outcome, links to follow, documents, limits met, reason) for one page, in a
+    worker process: what ``_process`` does but the crawler's and the summary's part."""
+    links = None
+    try:
+        with page_budget():
+            parsed = extract(page)
+            links = [] if parsed.nofollow else parsed.links
+            if parsed.noindex:
+                return "noindex", links, [], [], None
+            found = segment(parsed)
+        return "ok", links, found, list(parsed.limited), None
+    except (ExtractError, PageTimeout) as exc:
+        return "skipped", links, [], [], str(exc)
+    except Exception as exc:  # one bad page must not end the crawl
+        log.exception("failed to process %s", page.url)
+        return "error", links, [], [], f"{type(exc).__name__}: {exc}"
 
 
 def read_documents(source: str) -> list:

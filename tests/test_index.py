@@ -92,3 +92,42 @@ def test_missing_source_is_a_clear_error(tmp_path):
     with pytest.raises(SourceError, match="no such file or folder"):
         run_crawl([str(tmp_path / "nowhere")], tmp_path / "ix")
     assert not index.exists_in(tmp_path / "ix")
+
+
+def test_folder_extracted_in_worker_processes_indexes_the_same(tmp_path, monkeypatch):
+    """A folder crawl extracted by a pool of processes, in rounds, records the same pages,
+    skips, errors and limits and writes the same documents as the one-process crawl: the
+    bundled site, the hostile fixtures, a noindex and a nofollow page, and a hidden page
+    reached only by a link (queued while the pool works)."""
+    import shutil
+
+    from indexer import pipeline
+
+    from .crawlkit import documents
+    from .test_hostile_pages import HOSTILE, write_big_pages
+
+    folder = tmp_path / "site"
+    shutil.copytree(SITE, folder)
+    shutil.copytree(HOSTILE, folder / "hostile")
+    write_big_pages(folder / "hostile")  # pages cut to size: limits met in the workers
+    # (the deeply nested page needs more stack than pytest's own frames leave this process)
+    (folder / "hostile" / "deep.html").unlink()
+    (folder / ".hidden").mkdir()
+    (folder / ".hidden" / "found.html").write_text(
+        "<html lang='en'><title>Found by a link</title><p>Reached only through a link.</p></html>", "utf-8")
+    (folder / "linker.html").write_text(
+        "<html lang='en'><title>Linker</title><p>Points at <a href='.hidden/found.html'>a hidden page</a>.</p>"
+        "</html>", "utf-8")
+    (folder / "noindex.html").write_text(
+        "<html lang='en'><head><meta name='robots' content='noindex'></head><p>Not indexed.</p></html>", "utf-8")
+    one = pipeline.run_crawl([str(folder)], tmp_path / "one", rebuild=True, procs=1)
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_PAGES", 1)
+    monkeypatch.setattr(pipeline, "ROUND_PAGES", 4)  # several rounds
+    pool = pipeline.run_crawl([str(folder)], tmp_path / "pool", rebuild=True, procs=2)
+    assert one.pages == pool.pages > 20 and one.documents == pool.documents
+    assert sorted(one.skipped) == sorted(pool.skipped) and sorted(one.errors) == sorted(pool.errors)
+    assert sorted(one.limited) == sorted(pool.limited) and one.limited
+    assert any(reason == "robots meta noindex" for _, reason in pool.skipped)
+    found = documents(tmp_path / "pool")
+    assert found == documents(tmp_path / "one")
+    assert any(d["title"] == "Found by a link" for d in found.values())
