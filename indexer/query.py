@@ -28,6 +28,7 @@ from whoosh.query import And, Or, Phrase, Term
 
 from . import glossary
 from .analyze import STEMMED, TOKEN_PATTERN, fold, normalize
+from .lexicon import Vocabulary
 from .rank import Ranking
 from .termcache import compile_chain
 
@@ -41,10 +42,8 @@ QUESTION_WORDS = {
 #: Query-side stopwords: any language's stopwords and interrogatives, accent-folded.
 QUERY_STOPWORDS = frozenset(fold(w) for lang in STEMMED for w in stoplists.get(lang, ())) | frozenset(
     fold(w) for words in QUESTION_WORDS.values() for w in words.split())
-#: Shortest word that spelling correction touches, and most corrections per query.
-MIN_TYPO_LENGTH = 5
+#: Most spelling corrections per query (``lexicon.Vocabulary.correct``).
 MAX_CORRECTIONS = 4
-NEUTRAL_FIELDS = ("content_any", "title_any")
 
 _WORD = re.compile(TOKEN_PATTERN)
 _INTERROGATIVES = frozenset(fold(w) for words in QUESTION_WORDS.values() for w in words.split()) | frozenset(
@@ -124,83 +123,6 @@ def quoted_phrase(text: str, schema, fieldnames, chains: dict | None = None) -> 
 def _key(q) -> tuple:
     """Return what identifies a term or phrase query, boost aside."""
     return (type(q).__name__, q.fieldname, getattr(q, "text", None), tuple(getattr(q, "words", ())))
-
-
-class Vocabulary:
-    """The words of one index version: which exist, their accented forms, their corrections.
-
-    Read once per index version from the index's own lexicons (held in memory: a word and a
-    count per distinct word), so a correction costs set look-ups, not a lexicon scan.
-    """
-
-    def __init__(self, reader):
-        #: accent-folded word → how many documents hold it (title or body; at most, with both).
-        self.counts: dict[str, int] = {}
-        for name in NEUTRAL_FIELDS:
-            for word, info in reader.iter_field(name):
-                word = word.decode("utf-8") if isinstance(word, bytes) else word
-                self.counts[word] = self.counts.get(word, 0) + info.doc_frequency()
-        self.letters = "".join(sorted({c for w in self.counts for c in w if c.isalpha()}))
-        #: lang → accent-folded word → the forms with accents that lang's documents use.
-        self.forms: dict[str, dict[str, list[str]]] = {}
-        for lang in STEMMED:
-            forms: dict[str, list[str]] = {}
-            name = f"spell_content_{lang}"
-            if name in reader.schema:
-                for word in reader.lexicon(name):
-                    word = word.decode("utf-8") if isinstance(word, bytes) else word
-                    folded = fold(word)
-                    if folded != word:
-                        forms.setdefault(folded, []).append(word)
-            self.forms[lang] = forms
-
-    @classmethod
-    def merged(cls, parts: list[Vocabulary]) -> Vocabulary:
-        """Return the vocabulary of an index made of segments, from each segment's own
-        (the same as reading the whole index: counts add up, forms unite in lexicon order)."""
-        if len(parts) == 1:
-            return parts[0]
-        out = cls.__new__(cls)
-        out.counts = dict(parts[0].counts)
-        for part in parts[1:]:
-            counts = out.counts
-            for word, n in part.counts.items():
-                counts[word] = counts.get(word, 0) + n
-        out.letters = "".join(sorted(set().union(*(p.letters for p in parts))))
-        out.forms = {}
-        for lang in STEMMED:
-            forms: dict[str, set[str]] = {}
-            for part in parts:
-                for folded, words in part.forms[lang].items():
-                    forms.setdefault(folded, set()).update(words)
-            out.forms[lang] = {folded: sorted(words) for folded, words in forms.items()}
-        return out
-
-    def frequency(self, folded: str) -> int:
-        """Return how many documents hold the folded word."""
-        return self.counts.get(folded, 0)
-
-    def correct(self, folded: str) -> str | None:
-        """Return the most frequent indexed word one edit (insertion, deletion, substitution,
-        transposition of two neighbours) away from an unknown folded word, or None."""
-        if len(folded) < MIN_TYPO_LENGTH or not folded.isalpha():
-            return None
-        counts, letters = self.counts, self.letters
-        splits = [(folded[:i], folded[i:]) for i in range(len(folded) + 1)]
-        edits = {a + b[1:] for a, b in splits if b}
-        edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-        edits |= {a + c + b[1:] for a, b in splits if b for c in letters}
-        edits |= {a + c + b for a, b in splits for c in letters}
-        edits.discard(folded)
-        found = [w for w in edits if w in counts]
-        if not found:
-            return None
-        return max(sorted(found), key=counts.__getitem__)
-
-    def display_form(self, folded: str) -> str:
-        """Return the word as the documents write it (accents restored), for a suggestion."""
-        forms = [w for lang in STEMMED for w in self.forms[lang].get(folded, ())]
-        return forms[0] if len(set(forms)) == 1 else folded
 
 
 @dataclass

@@ -15,7 +15,7 @@ from bisect import bisect_right
 
 import numpy as np
 
-from .query import Vocabulary
+from .lexicon import Vocabulary
 from .schema import link_fields
 
 

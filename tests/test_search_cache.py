@@ -286,8 +286,8 @@ def test_per_segment_caches_equal_reading_the_whole_index(tmp_path):
 
     from whoosh.query import Term
 
+    from indexer.lexicon import Vocabulary
     from indexer.pipeline import read_documents
-    from indexer.query import Vocabulary
     from indexer.write import write_documents
 
     docs = read_documents(str(SITE))
