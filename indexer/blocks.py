@@ -18,7 +18,6 @@ block of each part but the last marked as not last, with one term-table row for 
 from __future__ import annotations
 
 import struct
-import sys
 import zlib
 from array import array
 from itertools import pairwise
@@ -28,6 +27,7 @@ from typing import NamedTuple
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo, length_to_byte
 from whoosh.system import _INT_SIZE, emptybytes, pack_int, pack_long, pack_uint, unpack_int
 
+from .positions import LITTLE, unsigned_code
 from .positions import chunk as positions_chunk
 
 #: Postings per block. Whoosh's writer puts 128; its reader takes blocks of any length. Each
@@ -60,14 +60,12 @@ POSITIONS_TAG = b"\xa7\x02"
 #: first is the chunk's first docnum), and of their weights (0: all 1.0, B: whole numbers
 #: up to 255, f: float32 as the blocks hold them); the arrays follow, little-endian.
 CHUNK_HEAD = struct.Struct("<Icc")
-_LITTLE = sys.byteorder == "little"
 
 
 def scoring_chunk(deltas: list[int], weights: array, ones: bool) -> bytes:
     """Return the scoring chunk of postings: their docnum deltas (the first one absolute) and
     weights (float32); ones: every weight is 1.0."""
-    top = max(deltas)
-    code = "B" if top < 256 else "H" if top < 65536 else "I"
+    code = unsigned_code(max(deltas))
     out = array(code, deltas)
     if ones:
         wcode, wout = b"0", None
@@ -75,7 +73,7 @@ def scoring_chunk(deltas: list[int], weights: array, ones: bool) -> bytes:
         wcode, wout = b"B", array("B", [int(w) for w in weights])
     else:
         wcode, wout = b"f", weights
-    if not _LITTLE:
+    if not LITTLE:
         out.byteswap()
         if wout is not None:
             wout = array(wout.typecode, wout)
@@ -161,8 +159,7 @@ def encode(postings: list[tuple], lengths: list, limit: int, compression: int,
         else:
             mini_values = emptybytes.join([v for _, _, v in chunk if v])
         if compression:  # a long list: arrays (a short one stays tuples: an array's pickle costs ~60 bytes)
-            top_delta = max(deltas)
-            ids_out = array("B" if top_delta < 256 else "H" if top_delta < 65536 else "I", deltas)
+            ids_out = array(unsigned_code(max(deltas)), deltas)
         else:
             ids_out = tuple(deltas)
             if type(mini_weights) is array:

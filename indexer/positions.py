@@ -25,16 +25,19 @@ from typing import NamedTuple
 import numpy as np
 from whoosh.system import _INT_SIZE
 
-_LITTLE = sys.byteorder == "little"
+#: Whether this machine's arrays are little-endian, as the index's are.
+LITTLE = sys.byteorder == "little"
 
 #: A chunk's head: its postings, their positions, and the typecodes of the counts and the
 #: deltas (the smallest unsigned type holding them); the arrays follow, little-endian.
 CHUNK = struct.Struct("<IIcc")
-_DTYPES = {b"B": np.dtype("<u1"), b"H": np.dtype("<u2"), b"I": np.dtype("<u4")}
+#: An unsigned typecode (as ``unsigned_code`` gives it, in bytes) → its little-endian dtype.
+UNSIGNED = {b"B": np.dtype("<u1"), b"H": np.dtype("<u2"), b"I": np.dtype("<u4")}
 _PROTOCOL_2 = b"\x80\x02"  # how Whoosh's Positions.encode pickles a posting's deltas
 
 
-def _typecode(top: int) -> str | None:
+def unsigned_code(top: int) -> str | None:
+    """Return the typecode of the smallest unsigned type holding 0 to top (None: past 32 bits)."""
     return "B" if top < 256 else "H" if top < 65536 else "I" if top < 2 ** 32 else None
 
 
@@ -59,21 +62,21 @@ def chunk(values: list[bytes]) -> bytes:
         if len(values) < SHORT:
             counts = [len(p) for p in lists]
             deltas = [d for p in lists for d in p]
-            ccode, dcode = _typecode(max(counts)), _typecode(max(deltas)) if deltas else "B"
+            ccode, dcode = unsigned_code(max(counts)), unsigned_code(max(deltas)) if deltas else "B"
             if min(deltas, default=0) < 0:
                 return b""
             out = array(ccode, counts), array(dcode, deltas)
-            if not _LITTLE:
+            if not LITTLE:
                 for a in out:
                     a.byteswap()
             counts_bytes, deltas_bytes = out[0].tobytes(), out[1].tobytes()
         else:
             counts = np.array(array("I", map(len, lists)))
             deltas = np.array(array("I", chain.from_iterable(lists)))  # OverflowError for a negative one
-            ccode = _typecode(int(counts.max()))
-            dcode = _typecode(int(deltas.max())) if len(deltas) else "B"
-            counts_bytes = counts.astype(_DTYPES[ccode.encode()]).tobytes()
-            deltas_bytes = deltas.astype(_DTYPES[dcode.encode()]).tobytes()
+            ccode = unsigned_code(int(counts.max()))
+            dcode = unsigned_code(int(deltas.max())) if len(deltas) else "B"
+            counts_bytes = counts.astype(UNSIGNED[ccode.encode()]).tobytes()
+            deltas_bytes = deltas.astype(UNSIGNED[dcode.encode()]).tobytes()
     except (OverflowError, TypeError):
         return b""
     return CHUNK.pack(len(lists), len(deltas), ccode.encode(), dcode.encode()) + counts_bytes + deltas_bytes
@@ -125,7 +128,7 @@ class Parts:
             while at < end:
                 n, m, ccode, dcode = CHUNK.unpack_from(data, at)
                 at += CHUNK.size
-                cdtype, ddtype = _DTYPES[ccode], _DTYPES[dcode]
+                cdtype, ddtype = UNSIGNED[ccode], UNSIGNED[dcode]
                 counts.append(np.frombuffer(data, cdtype, n, at))
                 at += n * cdtype.itemsize
                 chunks.append((segment, base + at, ddtype, m))

@@ -36,11 +36,10 @@ from whoosh.reading import TermNotFound
 from whoosh.system import _INT_SIZE, _LONG_SIZE, unpack_int, unpack_uint
 
 from .blocks import CHUNK_HEAD, POSITIONS_TAG, SCORING_TAG
-from .positions import Parts
+from .positions import UNSIGNED, Parts
 
 #: A non-inlined term-table row's length before what follows W3's fields.
 _ROW = W3TermInfo._struct.size + _LONG_SIZE + _INT_SIZE
-_CHUNK_IDS = {b"B": np.dtype("<u1"), b"H": np.dtype("<u2"), b"I": np.dtype("<u4")}
 _CHUNK_WEIGHTS = {b"B": np.dtype("<u1"), b"f": np.dtype("<f4")}
 _RESOLVING = threading.Lock()
 
@@ -268,7 +267,7 @@ def _scoring(row: bytes, at: int) -> tuple[np.ndarray, np.ndarray]:
     while at < end:
         n, code, wcode = CHUNK_HEAD.unpack_from(row, at)
         at += CHUNK_HEAD.size
-        dtype = _CHUNK_IDS[code]
+        dtype = UNSIGNED[code]
         # the ufunc's own method: np.cumsum's dispatch costs more than the sum on short lists
         id_parts.append(_running_sum(np.frombuffer(row, dtype, n, at), dtype=np.int64))
         at += n * dtype.itemsize
