@@ -33,6 +33,7 @@ from whoosh.highlight import ContextFragmenter, Highlighter
 from . import fragments
 from .analyze import STEMMED, TOKEN_PATTERN, SnowballFilter
 from .fragments import W
+from .termcache import cut_length
 
 #: Characters of a text shown when no query word is found in it.
 PLAIN_CHARS = 240
@@ -227,8 +228,7 @@ def _latin1_folds(chain, analyzer) -> tuple[bytes, int] | None:
             elif isinstance(f, CharsetFilter) and kind.__call__ is CharsetFilter.__call__ and charmap is None:
                 charmap = f.charmap
             elif kind is SubstitutionFilter:
-                known = known and f.replacement == r"\1" and re.fullmatch(
-                    r"\(\?s\)\^\(\.\{\d+\}\)\.\+", f.pattern.pattern) is not None
+                known = known and cut_length(f) is not None
             else:
                 known = known and kind is StopFilter
         folds = [chr(c).lower().translate(charmap or {}) for c in range(256)]
