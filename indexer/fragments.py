@@ -181,7 +181,7 @@ def top(found: list[Span], count: int, scorer, order, minscore: int = 1) -> list
     ``heapq.nlargest`` go to the later fragment, and the best are put back in text order."""
     if type(scorer) is not BasicFragmentScorer or order is not FIRST or minscore < 1:
         return top_fragments([f.fragment() for f in found], count, scorer, order, minscore=minscore)
-    scored = [(len(f.matches) * len({t.text for t in f.matches}) * 100, f.startchar, f) for f in found if f.matches]
+    scored = [(len(f.matches) * len(f.matched_terms) * 100, f.startchar, f) for f in found if f.matches]
     scored.sort(key=lambda sf: (sf[0], sf[1]), reverse=True)
     best = [f for score, _, f in scored[:count] if score >= minscore]
     best.sort(key=order)
