@@ -151,32 +151,56 @@ def _run(crawlers: list, index_dir, summary: CrawlSummary, rebuild: bool, progre
 
 def _process(crawler, page, docs: list, failed: set, summary: CrawlSummary) -> None:
     """Extract and segment one page, adding its documents to docs."""
+    _record(crawler, page, _extract_one(page, crawler), docs, failed, summary)
+
+
+def _extract_one(page, crawler=None) -> tuple:
+    """Extract and segment one page; return (outcome, links to follow, documents, limits
+    met, reason).
+
+    :param crawler: resolves the page's URLs and queues its links, within the page's budget
+        (then no links are returned); None in a worker process, where there is none."""
+    links = None
     try:
         with page_budget():  # with indexer.limits' caps: bounded time and memory per page
             parsed = extract(page)
-            crawler.resolve(page, parsed)
-            crawler.add_links(page, [] if parsed.nofollow else parsed.links)
+            if crawler is not None:
+                crawler.resolve(page, parsed)
+                crawler.add_links(page, [] if parsed.nofollow else parsed.links)
+            else:
+                links = [] if parsed.nofollow else parsed.links
             if parsed.noindex:
-                summary.skipped.append((page.url, "robots meta noindex"))
-                return
+                return "noindex", links, [], [], None
             found = segment(parsed)
-        _add(page, found, parsed.limited, docs, summary)
+        for doc in found:
+            cap_document(doc)
+        return "ok", links, found, list(parsed.limited), None
     except (ExtractError, PageTimeout) as exc:
-        summary.skipped.append((page.url, str(exc)))
+        return "skipped", links, [], [], str(exc)
     except Exception as exc:  # one bad page must not end the crawl
         log.exception("failed to process %s", page.url)
-        summary.errors.append((page.url, f"{type(exc).__name__}: {exc}"))
+        return "error", links, [], [], f"{type(exc).__name__}: {exc}"
+
+
+def _record(crawler, page, result: tuple, docs: list, failed: set, summary: CrawlSummary) -> None:
+    """Record a page's outcome (``_extract_one``): its links queued, its documents added,
+    or why it gave none."""
+    outcome, links, found, limited, reason = result
+    if links is not None:
+        crawler.add_links(page, links)
+    if outcome == "noindex":
+        summary.skipped.append((page.url, "robots meta noindex"))
+    elif outcome == "skipped":
+        summary.skipped.append((page.url, reason))
+    elif outcome == "error":
+        summary.errors.append((page.url, reason))
         failed.add(page.url)
-
-
-def _add(page, found: list, limited: list, docs: list, summary: CrawlSummary) -> None:
-    if limited:
-        summary.limited.append((page.url, "; ".join(limited)))
-    if not found:
-        summary.skipped.append((page.url, "no text to index"))
-    for doc in found:
-        cap_document(doc)
-    docs += found
+    else:
+        if limited:
+            summary.limited.append((page.url, "; ".join(limited)))
+        if not found:
+            summary.skipped.append((page.url, "no text to index"))
+        docs += found
 
 
 # Extraction in worker processes, for a folder of many pages
@@ -201,48 +225,18 @@ def _extraction_pool(crawler: LocalCrawler, procs: int | None):
 
 def _extract_in_pool(pool, crawler: LocalCrawler, pages, docs: list, failed: set, summary: CrawlSummary,
                      progress) -> None:
-    """Extract and segment a folder's pages in the pool, a round at a time; each page's
-    outcome is recorded as ``_process`` records it (a local crawler resolves nothing, and
-    the links it follows are only queued, so pages need not be read in order)."""
+    """Extract and segment a folder's pages in the pool, a round at a time, each page's
+    outcome recorded as ``_process`` records it (a local crawler resolves nothing, and the
+    links it follows are only queued, so pages need not be read in order)."""
     while True:
         batch = list(islice(pages, ROUND_PAGES))
         if not batch:
             return
-        for page, (outcome, links, found, limited, reason) in zip(
-                batch, pool.map(_extract_one, batch, chunksize=16), strict=True):
+        for page, result in zip(batch, pool.map(_extract_one, batch, chunksize=16), strict=True):
             summary.pages += 1
-            if links is not None:
-                crawler.add_links(page, links)
-            if outcome == "noindex":
-                summary.skipped.append((page.url, "robots meta noindex"))
-            elif outcome == "skipped":
-                summary.skipped.append((page.url, reason))
-            elif outcome == "error":
-                summary.errors.append((page.url, reason))
-                failed.add(page.url)
-            else:
-                _add(page, found, limited, docs, summary)
+            _record(crawler, page, result, docs, failed, summary)
         if progress:
             progress(summary.pages, len(docs), **crawler.counts())
-
-
-def _extract_one(page) -> tuple:
-    """Return (outcome, links to follow, documents, limits met, reason) for one page, in a
-    worker process: what ``_process`` does but the crawler's and the summary's part."""
-    links = None
-    try:
-        with page_budget():
-            parsed = extract(page)
-            links = [] if parsed.nofollow else parsed.links
-            if parsed.noindex:
-                return "noindex", links, [], [], None
-            found = segment(parsed)
-        return "ok", links, found, list(parsed.limited), None
-    except (ExtractError, PageTimeout) as exc:
-        return "skipped", links, [], [], str(exc)
-    except Exception as exc:  # one bad page must not end the crawl
-        log.exception("failed to process %s", page.url)
-        return "error", links, [], [], f"{type(exc).__name__}: {exc}"
 
 
 def read_documents(source: str) -> list:
