@@ -69,7 +69,9 @@ class SearchIndex:
         self._fields = text_fields()
         self._parser = MultifieldParser(self._fields, self._schema, group=AndGroup)
         self._ranking = ranking or Ranking()
-        self._builder = QueryBuilder(self._schema, self._ranking)
+        # Analyzer chains compiled once (``termcache``), memoized: for parsing, snippets, warm-up.
+        self._chains = {f: compile_chain(self._schema[f].analyzer) for f in self._fields if f in self._schema}
+        self._builder = QueryBuilder(self._schema, self._ranking, self._chains)
         self._highlighter = snippets.highlighter()
         self.versions = VersionData()  # facet sets, translation groups, vocabulary per index version
         # Bounded caches keyed by the index generation (``cache``): they start over when a
@@ -79,7 +81,6 @@ class SearchIndex:
         self._plans = VersionedCache(size)  # parsed queries (they read the vocabulary: per version)
         self._sets = MatchSets(VersionedCache(size * 4))  # docnums per query leaf
         self._scores = ArrayScores(size * 500)  # postings (docnums, scores, positions), up to this many
-        self._chains = {f: compile_chain(self._schema[f].analyzer) for f in text_fields() if f in self._schema}
 
     # Searchers and per-version caches
 
