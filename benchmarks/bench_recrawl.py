@@ -14,7 +14,7 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from indexer.fetch import CrawlSettings
+from indexer.crawl.fetch import CrawlSettings
 from indexer.pipeline import run_crawl
 
 SITE = Path(__file__).resolve().parent.parent / "corpus" / "site"

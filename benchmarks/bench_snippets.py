@@ -12,7 +12,7 @@ page's hits; then the snippets of each page are timed, per page and per hit, bui
 - ``whoosh``: Whoosh's ``Highlighter.highlight_hit`` (the whole text re-analyzed);
 - ``previous``: the cheap path before this one (every token looked up in the compiled chain's
   memo, windows of tokens fed to Whoosh's fragmenter), as of commit 3703d79;
-- ``m4d-search``: ``indexer.snippets`` now (candidates by folded prefixes, fragments replayed
+- ``m4d-search``: ``indexer.search.snippets`` now (candidates by folded prefixes, fragments replayed
   from match to match).
 
 Per-query memos (query words, candidate prefixes, and re's compiled patterns) are cleared
@@ -39,8 +39,8 @@ sys.path.insert(0, str(HERE))
 
 import queries as query_sets  # noqa: E402
 
-from indexer import snippets  # noqa: E402
-from indexer.search import SearchIndex  # noqa: E402
+from indexer.search import snippets
+from indexer.search.engine import SearchIndex  # noqa: E402
 
 #: What ``query_bench.py --work var/qb-10000`` leaves: the index and the extracted rows.
 WORK = HERE.parent / "var" / "qb-10000"

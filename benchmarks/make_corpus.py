@@ -20,7 +20,7 @@ from pathlib import Path
 
 from babel import Locale
 
-from indexer import vocab
+from indexer.text import taxonomy
 
 LABELS = {
     "es": ("País", "Área temática", "Palabras clave"),
@@ -77,7 +77,7 @@ def plan(docs: int, rng: random.Random) -> list[list[str]]:
 def build(data: Path, docs: int, out: Path, seed: int = 1) -> dict:
     rng = random.Random(seed)
     paras = load_paragraphs(data)
-    themes = list(vocab.taxonomy()["themes"])
+    themes = list(taxonomy.taxonomy()["themes"])
     names = {lg: Locale.parse(lg).territories for lg in LABELS}
     works = plan(docs, rng)
     pages_dir = out / "pages"
@@ -95,7 +95,7 @@ def build(data: Path, docs: int, out: Path, seed: int = 1) -> dict:
                 chosen = rng.sample(paras["fr"], len(aligned))
             kws = keywords(" ".join(chosen), rng)
             l_country, l_theme, l_kw = LABELS[lang]
-            labels = (f"{l_country}: {names[lang][country.upper()]} {l_theme}: {vocab.theme_label(theme, lang)} "
+            labels = (f"{l_country}: {names[lang][country.upper()]} {l_theme}: {taxonomy.theme_label(theme, lang)} "
                       f"{l_kw}: {', '.join(kws)}")
             links = [(rng.choice(files), "→") for _ in range(3)]
             title = title_of(chosen[0])

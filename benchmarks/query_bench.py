@@ -80,7 +80,7 @@ def prepare(corpus: Path, work: Path) -> list[dict]:
 
 
 def m4d_runner(work: Path, cache_size: int):
-    from indexer.search import SearchIndex
+    from indexer.search.engine import SearchIndex
 
     ix = SearchIndex(work / "m4d", cache_size=cache_size)
 

@@ -68,7 +68,7 @@ def main(argv=None) -> int:
     ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated variants")
     ap.add_argument("--seed", type=int, default=42, help="seed of the typo variant")
     ap.add_argument("--ranking", metavar="NAME=VALUE", action="append", default=[],
-                    help="override a field of m4d-search's indexer.rank.Ranking (repeatable), to measure it")
+                    help="override a field of m4d-search's indexer.search.weighting.Ranking (repeatable), to measure it")
     args = ap.parse_args(argv)
     systems = [SYSTEMS[s]() for s in args.systems.split(",")]
     if args.ranking:
@@ -121,7 +121,7 @@ def ranking_with(overrides: list[str]):
     """Return m4d-search's default Ranking with NAME=VALUE overrides."""
     from dataclasses import fields, replace
 
-    from indexer.rank import Ranking
+    from indexer.search.weighting import Ranking
 
     types = {f.name: type(getattr(Ranking(), f.name)) for f in fields(Ranking)}
     changes = {}

@@ -27,11 +27,11 @@ class M4dSearch:
     name = "m4d-search"
 
     def __init__(self, ranking=None):
-        self.ranking = ranking  # an indexer.rank.Ranking; None: the defaults
+        self.ranking = ranking  # an indexer.search.weighting.Ranking; None: the defaults
 
     def build(self, docs, lang: str, folder: Path):
         from indexer.model import Document
-        from indexer.search import SearchIndex
+        from indexer.search.engine import SearchIndex
         from indexer.write import write_documents
 
         documents = [Document(id=d.id, url=f"https://example.org/{d.id}", title=d.title, text=d.text,

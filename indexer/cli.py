@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from .search import IndexMissing, SearchError, SearchIndex, default_index_dir
+from indexer.search.engine import IndexMissing, SearchError, SearchIndex, default_index_dir
 
 FACETS = ("lang", "theme", "country", "type")
 
@@ -65,10 +65,10 @@ def crawl(sources, index_dir, allow_domain, max_pages, max_depth, delay, contact
     """Crawl SOURCES (folders, files, file:// URLs, http(s):// sites) into the index."""
     from whoosh.index import LockError
 
-    from .crawl import SourceError
-    from .fetch import CrawlSettings
-    from .pipeline import run_crawl, stderr_progress
-    from .state import CrawlLocked
+    from indexer.crawl.fetch import CrawlSettings
+    from indexer.crawl.local import SourceError
+    from indexer.crawl.state import CrawlLocked
+    from indexer.pipeline import run_crawl, stderr_progress
 
     settings = CrawlSettings(delay=delay, contact=contact)
     try:

@@ -51,7 +51,7 @@ class ParsedPage:
     source: str = ""
     noindex: bool = False
     nofollow: bool = False
-    limited: list[str] = field(default_factory=list)  # what the per-page caps cut (indexer.limits)
+    limited: list[str] = field(default_factory=list)  # what the per-page caps cut (indexer.parse.limits)
 
 
 @dataclass

@@ -9,13 +9,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from itertools import islice
 
-from .crawl import LocalCrawler, make_crawlers
-from .enrich import EnrichReport, enrich
-from .extract import ExtractError, extract
-from .limits import PageTimeout, cap_document, page_budget
-from .segment import segment
-from .state import crawl_lock
-from .write import default_procs, write_documents, write_meta
+from indexer.crawl.local import LocalCrawler, make_crawlers
+from indexer.crawl.state import crawl_lock
+from indexer.enrich.facets import EnrichReport, enrich
+from indexer.parse.extract import ExtractError, extract
+from indexer.parse.limits import PageTimeout, cap_document, page_budget
+from indexer.parse.listing import segment
+from indexer.write import default_procs, write_documents, write_meta
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class CrawlSummary:
     by_lang: Counter = field(default_factory=Counter)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
-    limited: list[tuple[str, str]] = field(default_factory=list)  # pages cut by indexer.limits
+    limited: list[tuple[str, str]] = field(default_factory=list)  # pages cut by indexer.parse.limits
     unknown_themes: dict[str, int] = field(default_factory=dict)
     unknown_countries: dict[str, int] = field(default_factory=dict)
     outcomes: dict[str, tuple[str, str]] = field(default_factory=dict)  # url → (outcome, reason)
@@ -162,7 +162,7 @@ def _extract_one(page, crawler=None) -> tuple:
         (then no links are returned); None in a worker process, where there is none."""
     links = None
     try:
-        with page_budget():  # with indexer.limits' caps: bounded time and memory per page
+        with page_budget():  # with indexer.parse.limits' caps: bounded time and memory per page
             parsed = extract(page)
             if crawler is not None:
                 crawler.resolve(page, parsed)

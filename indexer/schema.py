@@ -6,7 +6,7 @@ import json
 from whoosh.columns import VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 
-from .analyze import STEMMED, language_analyzer, neutral_analyzer
+from indexer.text.analyzers import STEMMED, language_analyzer, neutral_analyzer
 
 #: Facets: the query parameter → the indexed field holding its values.
 FACET_FIELDS = {"lang": "lang", "theme": "theme", "country": "country", "type": "type"}

@@ -33,11 +33,11 @@ from whoosh.query import Prefix
 from whoosh.util.filelock import try_for
 from whoosh.writing import CLEAR
 
-from . import blocks
-from .analyze import STEMMED, SnowballFilter
-from .model import Document
-from .postings import DocumentAnalyzer, FastSegmentWriter, field_names
-from .schema import build_schema, link_bytes
+from indexer.codec import blocks
+from indexer.codec.postings import DocumentAnalyzer, FastSegmentWriter, field_names
+from indexer.model import Document
+from indexer.schema import build_schema, link_bytes
+from indexer.text.analyzers import STEMMED, SnowballFilter
 
 META_FILE = "m4d-meta.json"
 #: Seconds a crawl waits for another crawl's write lock before giving up.

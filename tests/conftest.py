@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from indexer.pipeline import run_crawl
-from indexer.search import SearchIndex
+from indexer.search.engine import SearchIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "corpus" / "site"

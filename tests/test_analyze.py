@@ -6,7 +6,14 @@ import pickle
 import pytest
 from whoosh.analysis import Token
 
-from indexer.analyze import SnowballFilter, analyze, fold, language_analyzer, make_stem_function, neutral_analyzer
+from indexer.text.analyzers import (
+    SnowballFilter,
+    analyze,
+    fold,
+    language_analyzer,
+    make_stem_function,
+    neutral_analyzer,
+)
 
 from .conftest import DATA
 
@@ -90,8 +97,8 @@ def test_stemming_conformance_with_snowball_vocabulary(lang, name):
 def test_compiled_chain_gives_the_analyzers_terms(lang):
     """The compiled chain (a slice for the overlong-token cut) gives each token the analyzer's
     term, around the cut's length too."""
-    from indexer.limits import MAX_TOKEN_CHARS
-    from indexer.termcache import compile_chain
+    from indexer.parse.limits import MAX_TOKEN_CHARS
+    from indexer.text.chains import compile_chain
 
     analyzer = language_analyzer(lang)
     chain = compile_chain(analyzer)

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from indexer.enrich import enrich
-from indexer.extract import extract
+from indexer.enrich.facets import enrich
 from indexer.model import Page
-from indexer.segment import segment
+from indexer.parse.extract import extract
+from indexer.parse.listing import segment
 
 from .conftest import SEED, SITE
 

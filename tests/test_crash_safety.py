@@ -18,7 +18,7 @@ import pytest
 from whoosh import index
 
 from indexer.pipeline import run_crawl
-from indexer.search import SearchIndex
+from indexer.search.engine import SearchIndex
 from indexer.write import IndexBusy, write_documents
 
 from .test_cli import EXE

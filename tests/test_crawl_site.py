@@ -10,7 +10,7 @@ import json
 import os
 import time
 
-from indexer.state import CrawlState
+from indexer.crawl.state import CrawlState
 
 from .crawlkit import crawl, documents, outcome
 from .httpsite import html, page, reply

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from whoosh import index
 
-from indexer.crawl import SourceError
+from indexer.crawl.local import SourceError
 from indexer.pipeline import run_crawl
-from indexer.search import SearchIndex
+from indexer.search.engine import SearchIndex
 
 from .conftest import SEED, SITE
 

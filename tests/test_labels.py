@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from indexer import labels, vocab
-from indexer.enrich import EnrichReport, enrich
+from indexer.enrich.facets import EnrichReport, enrich
 from indexer.model import Document
+from indexer.parse import labels
+from indexer.text import taxonomy
 
 NBSP = "\u00a0"
 
@@ -66,7 +67,7 @@ def test_body_text_is_not_a_label_line(text):
      "partnerships-for-effective-migration-management-for-local-development"),
 ])
 def test_taxonomy_maps_every_variant(label, theme_id):
-    assert vocab.theme_id(label) == (theme_id, True)
+    assert taxonomy.theme_id(label) == (theme_id, True)
 
 
 @pytest.mark.parametrize(("name", "code"), [
@@ -75,7 +76,7 @@ def test_taxonomy_maps_every_variant(label, theme_id):
     ("España", "es"), ("Espagne", "es"), ("Nowhereland", None),
 ])
 def test_country_names_in_any_language(name, code):
-    assert vocab.country_code(name) == code
+    assert taxonomy.country_code(name) == code
 
 
 def test_unknown_labels_become_slugs_and_are_reported():
@@ -90,9 +91,9 @@ def test_unknown_labels_become_slugs_and_are_reported():
 
 
 def test_display_labels_follow_the_ui_language():
-    assert vocab.theme_label("social-inclusion", "es") == "Inclusión social"
-    assert vocab.theme_label("social-inclusion", "fr") == "Inclusion sociale"
-    assert vocab.country_label("ec", "fr") == "Équateur"
-    assert vocab.language_label("es", "en") == "Spanish"
-    assert vocab.language_label("fr", "es") == "Francés"
-    assert vocab.type_label("case-study", "fr") == "Étude de cas"
+    assert taxonomy.theme_label("social-inclusion", "es") == "Inclusión social"
+    assert taxonomy.theme_label("social-inclusion", "fr") == "Inclusion sociale"
+    assert taxonomy.country_label("ec", "fr") == "Équateur"
+    assert taxonomy.language_label("es", "en") == "Spanish"
+    assert taxonomy.language_label("fr", "es") == "Francés"
+    assert taxonomy.type_label("case-study", "fr") == "Étude de cas"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from indexer import glossary
-from indexer.analyze import analyze, language_analyzer
 from indexer.cli import cli
 from indexer.model import Document
-from indexer.query import has_syntax, is_question
-from indexer.search import SearchIndex
+from indexer.search.engine import SearchIndex
+from indexer.search.query import has_syntax, is_question
+from indexer.text import glossary
+from indexer.text.analyzers import analyze, language_analyzer
 from indexer.write import write_documents
 
 DOCS = [

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from whoosh.query import Phrase, Term
 
-from indexer.ranked import Ranked, rank_plan, top
-from indexer.scores import Scored
-from indexer.search import SearchIndex
-from indexer.versions import FacetColumn, GroupColumn
+from indexer.search.engine import SearchIndex
+from indexer.search.scores import Scored
+from indexer.search.topk import Ranked, rank_plan, top
+from indexer.search.versions import FacetColumn, GroupColumn
 from indexer.write import write_documents
 
 WORDS = "alfa beta gamma delta eco foxtrot golf hotel".split()
@@ -22,10 +22,10 @@ WORDS = "alfa beta gamma delta eco foxtrot golf hotel".split()
 def word_index(tmp_path_factory):
     """60 Spanish pages of random words from a small vocabulary (so phrases occur at every
     distance), written in two segments, with one page deleted (Whoosh then filters postings)."""
-    from indexer.crawl import LocalCrawler
-    from indexer.enrich import enrich
-    from indexer.extract import extract
-    from indexer.segment import segment
+    from indexer.crawl.local import LocalCrawler
+    from indexer.enrich.facets import enrich
+    from indexer.parse.extract import extract
+    from indexer.parse.listing import segment
 
     root = tmp_path_factory.mktemp("words")
     rng = random.Random(11)
@@ -158,9 +158,9 @@ def test_lists_of_several_blocks_read_as_whoosh_reads_them(tmp_path, how, monkey
     carry the docnums and weights apart (one scoring chunk per part). Read in one piece, from
     the blocks or from the row, the docnums, weights and positions are the ones Whoosh's
     matcher gives."""
-    from indexer import positions
+    from indexer.codec import positions
+    from indexer.codec.postingfile import Blocks, read_term
     from indexer.model import Document
-    from indexer.postingfile import Blocks, read_term
 
     rng = random.Random(5)
     docs = [Document(id=f"file:///w/{n}", url=f"file:///w/{n}", title=f"Página {n}", lang="es",
@@ -209,9 +209,9 @@ def test_segments_of_both_writers_score_and_match_phrases_as_whoosh(tmp_path):
     """An index with a segment from Whoosh's writer (rows without docnums: read from the
     blocks) and one from the fast writer (read from the rows, blocks found when a phrase asks
     for positions): terms and phrases over both give Whoosh's matches and scores."""
-    from indexer.blocks import POSITIONS_TAG
+    from indexer.codec.blocks import POSITIONS_TAG
+    from indexer.codec.postingfile import _ROW
     from indexer.model import Document
-    from indexer.postingfile import _ROW
 
     rng = random.Random(9)
     docs = [Document(id=f"file:///m/{n}", url=f"file:///m/{n}", title=f"Página {n}", lang="es",
@@ -242,7 +242,7 @@ def test_blocks_unpickled_without_their_values(count, weights):
     and a block laid out otherwise is left to the whole unpickling."""
     import pickle
 
-    from indexer.postingfile import _without_values
+    from indexer.codec.postingfile import _without_values
 
     ids = tuple(range(1, count + 1))
     w = {"none": None, "one": 2.0, "each": tuple(float(i % 3 + 1) for i in range(count))}[weights]
@@ -256,8 +256,8 @@ def test_blocks_unpickled_without_their_values(count, weights):
 def test_phrases_of_rare_and_frequent_words(tmp_path):
     """Short lists (recoded in Python) and long ones (with numpy) both get positions parts; a
     phrase of a rare word and a frequent one matches and scores as Whoosh's."""
+    from indexer.codec.positions import SHORT
     from indexer.model import Document
-    from indexer.positions import SHORT
 
     rng = random.Random(21)
     docs = []
@@ -286,7 +286,7 @@ def test_phrases_of_rare_and_frequent_words(tmp_path):
 def test_term_rows_read_in_place_equal_whooshs_lookup(site_index):
     """``postingfile.term_row`` finds every term-table row Whoosh's hash reader finds, and
     no row for keys the table lacks."""
-    from indexer.postingfile import term_row
+    from indexer.codec.postingfile import term_row
 
     searcher = site_index.searcher()
     for sub, _ in searcher.leaf_searchers():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from indexer.pipeline import run_crawl
-from indexer.search import SearchError, SearchIndex
+from indexer.search.engine import SearchError, SearchIndex
 
 THEME = "social-inclusion"
 
@@ -186,9 +186,9 @@ def test_quoted_phrase_parses_as_whoosh_parser(text):
     """The fast path for a one-phrase query builds the query Whoosh's parser builds."""
     from whoosh.qparser import AndGroup, MultifieldParser
 
-    from indexer.query import quoted_phrase
     from indexer.schema import build_schema, text_fields
-    from indexer.termcache import compile_chain
+    from indexer.search.query import quoted_phrase
+    from indexer.text.chains import compile_chain
 
     schema = build_schema()
     expected = MultifieldParser(text_fields(), schema, group=AndGroup).parse(text)
@@ -202,8 +202,8 @@ def test_quoted_phrase_parses_as_whoosh_parser(text):
 
 @pytest.mark.parametrize("text", ['"a b"~3', '"a" b', 'a "b"', '"a" "b"', 'title_en:"a b"', '"a b'])
 def test_quoted_phrase_leaves_other_syntax_to_the_parser(text):
-    from indexer.query import quoted_phrase
     from indexer.schema import build_schema, text_fields
+    from indexer.search.query import quoted_phrase
 
     assert quoted_phrase(text, build_schema(), text_fields()) is None
 
@@ -211,8 +211,8 @@ def test_quoted_phrase_leaves_other_syntax_to_the_parser(text):
 @pytest.mark.parametrize(("lang", "name"), [("en", "english"), ("es", "spanish"), ("fr", "french")])
 def test_query_stems_equal_the_analyzers(lang, name):
     """Query words are stemmed with the compiled chains: the analyzer's first term."""
-    from indexer.query import QueryBuilder
     from indexer.schema import build_schema
+    from indexer.search.query import QueryBuilder
 
     from .conftest import DATA
 

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from whoosh import scoring
 
-from indexer import snippets
-from indexer.cache import VersionedCache, configured_size
 from indexer.pipeline import run_crawl
-from indexer.ranked import count_matches, top
-from indexer.search import SearchIndex, exact_top
+from indexer.search import snippets
+from indexer.search.cache import VersionedCache, configured_size
+from indexer.search.engine import SearchIndex, exact_top
+from indexer.search.topk import count_matches, top
 from webapp import create_app
 
 from .conftest import SITE
@@ -178,10 +178,10 @@ def test_top_hits_are_exact_across_segments(tmp_path):
             words[rng.randrange(len(words))] = rng.choice(["tratados", "incluyen"])
         (tmp_path / "site" / f"p{n:02d}.html").write_text(
             f"<html lang='es'><title>P {n}</title><p>{' '.join(words)}</p></html>", "utf-8")
-    from indexer.crawl import LocalCrawler
-    from indexer.enrich import enrich
-    from indexer.extract import extract
-    from indexer.segment import segment
+    from indexer.crawl.local import LocalCrawler
+    from indexer.enrich.facets import enrich
+    from indexer.parse.extract import extract
+    from indexer.parse.listing import segment
     from indexer.write import write_documents
 
     crawler = LocalCrawler(str(site))
@@ -232,7 +232,7 @@ def test_leaf_scores_rank_as_whoosh(site_index, q, allowed):
 
 
 def test_field_lengths_read_in_one_piece_equal_whoosh(site_index):
-    from indexer.postingfile import field_lengths
+    from indexer.codec.postingfile import field_lengths
 
     reader = site_index.searcher().reader()
     for field in ("content_es", "title_any", "content_any"):
@@ -286,8 +286,8 @@ def test_per_segment_caches_equal_reading_the_whole_index(tmp_path):
 
     from whoosh.query import Term
 
-    from indexer.lexicon import Vocabulary
     from indexer.pipeline import read_documents
+    from indexer.search.lexicon import Vocabulary
     from indexer.write import write_documents
 
     docs = read_documents(str(SITE))

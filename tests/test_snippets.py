@@ -16,10 +16,10 @@ from whoosh import highlight as whoosh_highlight
 from whoosh.analysis import LowercaseFilter, RegexTokenizer, SubstitutionFilter
 from whoosh.highlight import ContextFragmenter, Highlighter, set_matched_filter
 
-from indexer import fragments, snippets
-from indexer.analyze import TOKEN_PATTERN, language_analyzer
 from indexer.schema import build_schema
-from indexer.termcache import compile_chain
+from indexer.search import fragments, snippets
+from indexer.text.analyzers import TOKEN_PATTERN, language_analyzer
+from indexer.text.chains import compile_chain
 
 DATA = Path(__file__).parent / "data"
 SCHEMA = build_schema()

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.fetch import media_type, parse_sitemap, retry_after, sniff
-from indexer.urls import Scope, normalize, trap_reason
+from indexer.crawl.fetch import media_type, parse_sitemap, retry_after, sniff
+from indexer.crawl.urls import Scope, normalize, trap_reason
 
 
 @pytest.mark.parametrize(("url", "normal"), [

@@ -9,12 +9,12 @@ import pytest
 from whoosh import index
 
 from indexer import write
-from indexer.analyze import SnowballFilter
+from indexer.codec.postings import fast_fields
 from indexer.model import Document
 from indexer.pipeline import read_documents
-from indexer.postings import fast_fields
 from indexer.schema import build_schema, link_bytes, link_fields, text_fields
-from indexer.termcache import compile_chain
+from indexer.text.analyzers import SnowballFilter
+from indexer.text.chains import compile_chain
 
 from .conftest import SITE
 

@@ -5,7 +5,7 @@ import threading
 
 from flask import current_app
 
-from indexer.search import SearchIndex
+from indexer.search.engine import SearchIndex
 
 _lock = threading.Lock()
 

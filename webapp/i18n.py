@@ -19,7 +19,7 @@ from babel.messages.pofile import read_po
 from flask import request
 from flask_babel import Babel, get_locale
 
-from indexer.search import SearchError
+from indexer.search.engine import SearchError
 
 from .params import UI_LANGS, ui_lang
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app, request
 
-from indexer.search import SearchError
+from indexer.search.engine import SearchError
 
 FACETS = ("lang", "theme", "country", "type")
 UI_LANGS = ("en", "es", "fr")

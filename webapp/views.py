@@ -7,7 +7,7 @@ from urllib.parse import unquote, urlsplit
 from flask import Blueprint, render_template
 from markupsafe import Markup
 
-from indexer.results import facet_label
+from indexer.search.results import facet_label
 
 from .handle import get_index
 from .params import FACETS, search_args

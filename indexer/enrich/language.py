@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .analyze import STEMMED
+from indexer.text.analyzers import STEMMED
 
 #: Below this confidence the text's language is ``und``.
 MIN_CONFIDENCE = 0.5

@@ -24,8 +24,8 @@ from whoosh.formats import Positions
 from whoosh.system import emptybytes, pack_ushort
 from whoosh.writing import SegmentWriter
 
-from . import blocks
-from .termcache import CompiledChain, compile_chain
+from indexer.codec import blocks
+from indexer.text.chains import CompiledChain, compile_chain
 
 _MISSING = object()
 

@@ -7,11 +7,12 @@ from functools import lru_cache
 
 from whoosh.reading import MultiReader
 
-from . import groups, snippets, vocab
+from indexer.search import snippets, translations
+from indexer.text import taxonomy
 
 
 def page(searcher, versions, highlighter, schema, chains: dict, query, hits: list) -> list[dict]:
-    """Return the page's hits (Whoosh ``Hit`` or ``groups.Version``) as ``/api/search`` results.
+    """Return the page's hits (Whoosh ``Hit`` or ``translations.Translation``) as ``/api/search`` results.
 
     :param versions: the index's ``versions.VersionData`` (translation groups and links).
     :param highlighter, schema, chains: what ``snippets.snippet`` takes."""
@@ -24,7 +25,7 @@ def page(searcher, versions, highlighter, schema, chains: dict, query, hits: lis
 def result(searcher, column, links, highlighter, schema, chains: dict, query, hit) -> dict:
     """Return one hit as a result; column and links: the index version's translation groups
     (``versions.GroupColumn``) and ``versions.Links``."""
-    version = isinstance(hit, groups.Version)
+    version = isinstance(hit, translations.Translation)
     f = stored_fields(searcher, hit.docnum)
     snippet = snippets.snippet(highlighter, schema, chains, hit, f, query, version=version)
     return {
@@ -32,11 +33,11 @@ def result(searcher, column, links, highlighter, schema, chains: dict, query, hi
         "country": f.get("countries", []), "themes": f.get("themes", []),
         "keywords": f.get("keywords", []), "snippet": snippet,
         "score": round(float(hit.score or 0.0), 4),
-        "translations": translations(column, links, hit.docnum),
+        "translations": translation_links(column, links, hit.docnum),
     }
 
 
-def translations(column, links, docnum: int) -> list[dict]:
+def translation_links(column, links, docnum: int) -> list[dict]:
     """Return the other versions of a document's work, by language."""
     group = int(column.of[docnum])
     if group < 0:
@@ -74,12 +75,12 @@ def facet_label(facet: str, value: str, ui: str = "en") -> str:
     """Return the display label of a facet value in the UI language (kept: Babel's look-ups
     cost more than the rest of a facet's listing)."""
     if facet == "lang":
-        return vocab.language_label(value, ui)
+        return taxonomy.language_label(value, ui)
     if facet == "country":
-        return vocab.country_label(value, ui)
+        return taxonomy.country_label(value, ui)
     if facet == "theme":
-        return vocab.theme_label(value, ui)
-    return vocab.type_label(value, ui)
+        return taxonomy.theme_label(value, ui)
+    return taxonomy.type_label(value, ui)
 
 
 def copy_body(body: dict) -> dict:

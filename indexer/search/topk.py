@@ -8,8 +8,8 @@ import heapq
 import numpy as np
 from whoosh import query as wq
 
-from .phrases import PhraseBound
-from .scores import EMPTY, ArrayScores, Scored, union
+from indexer.search.phrases import PhraseBound
+from indexer.search.scores import EMPTY, ArrayScores, Scored, union
 
 
 def rank_plan(scores: ArrayScores, searcher, generation: int, plan, memo: dict) -> tuple[Ranked, list] | None:

@@ -15,8 +15,8 @@ from bisect import bisect_right
 
 import numpy as np
 
-from .lexicon import Vocabulary
-from .schema import link_fields
+from indexer.schema import link_fields
+from indexer.search.lexicon import Vocabulary
 
 
 class VersionData:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from . import langid, vocab
-from .analyze import fold
-from .model import Document
-from .segment import structure
+from indexer.enrich import language
+from indexer.model import Document
+from indexer.parse.listing import structure
+from indexer.text import taxonomy
+from indexer.text.analyzers import fold
 
 
 @dataclass
@@ -26,12 +27,12 @@ def enrich(docs: list[Document], report: EnrichReport | None = None) -> list[Doc
     by_url = {d.id: d for d in docs}
     for doc in docs:
         if doc.lang == "und":  # the page's lang attribute wins; detect only without one
-            doc.lang = langid.detect(f"{doc.title}\n{doc.text}")
+            doc.lang = language.detect(f"{doc.title}\n{doc.text}")
         doc.themes = _unique(_theme(label, report) for label in doc.theme_labels)
         doc.country = _unique(c for c in (_country(label, report) for label in doc.country_labels) if c)
         if doc.type == "page" and _is_profile(doc):
             doc.type = "country-profile"
-            code = vocab.find_country(doc.title) or vocab.find_country(doc.text[:300])
+            code = taxonomy.find_country(doc.title) or taxonomy.find_country(doc.text[:300])
             doc.country = [code] if code else []
     for doc in docs:
         parent = by_url.get(doc.listing)
@@ -46,14 +47,14 @@ def _unique(values) -> list[str]:
 
 
 def _theme(label: str, report: EnrichReport) -> str:
-    theme, known = vocab.theme_id(label)
+    theme, known = taxonomy.theme_id(label)
     if not known:
         report.unknown_themes[label] = report.unknown_themes.get(label, 0) + 1
     return theme
 
 
 def _country(label: str, report: EnrichReport) -> str | None:
-    code = vocab.country_code(label)
+    code = taxonomy.country_code(label)
     if code is None:
         report.unknown_countries[label] = report.unknown_countries.get(label, 0) + 1
     return code

@@ -19,7 +19,7 @@ import httpx
 from lxml import etree
 from protego import Protego
 
-from .crawl import SkipPage
+from indexer.crawl.local import SkipPage
 
 log = logging.getLogger(__name__)
 

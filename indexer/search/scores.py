@@ -25,8 +25,8 @@ from whoosh import query as wq
 from whoosh import scoring
 from whoosh.reading import TermNotFound
 
-from .phrases import PhraseBound
-from .postingfile import Blocks, Postings, field_lengths, read_term
+from indexer.codec.postingfile import Blocks, Postings, field_lengths, read_term
+from indexer.search.phrases import PhraseBound
 
 
 class Scored(NamedTuple):

@@ -10,8 +10,8 @@ from importlib import resources
 
 from babel import Locale
 
-from .analyze import fold
-from .model import DOC_TYPES
+from indexer.model import DOC_TYPES
+from indexer.text.analyzers import fold
 
 #: UI languages; labels fall back to English.
 UI_LANGS = ("en", "es", "fr")

@@ -23,7 +23,7 @@ from whoosh.analysis import (
     SubstitutionFilter,
 )
 
-from .analyze import SnowballFilter
+from indexer.text.analyzers import SnowballFilter
 
 #: Memoized tokens per chain before its cache starts over (bounds memory on huge crawls).
 CACHE_SIZE = 400_000

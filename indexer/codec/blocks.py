@@ -27,8 +27,8 @@ from typing import NamedTuple
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo, length_to_byte
 from whoosh.system import _INT_SIZE, emptybytes, pack_int, pack_long, pack_uint, unpack_int
 
-from .positions import LITTLE, unsigned_code
-from .positions import chunk as positions_chunk
+from indexer.codec.positions import LITTLE, unsigned_code
+from indexer.codec.positions import chunk as positions_chunk
 
 #: Postings per block. Whoosh's writer puts 128; its reader takes blocks of any length. Each
 #: block costs a fixed ~15 µs to read (its info, zlib's set-up, unpickling), which 1024 pays

@@ -30,10 +30,10 @@ from whoosh import query as wq
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StopFilter, SubstitutionFilter
 from whoosh.highlight import ContextFragmenter, Highlighter
 
-from . import fragments
-from .analyze import STEMMED, TOKEN_PATTERN, SnowballFilter
-from .fragments import W
-from .termcache import cut_length
+from indexer.search import fragments
+from indexer.search.fragments import W
+from indexer.text.analyzers import STEMMED, TOKEN_PATTERN, SnowballFilter
+from indexer.text.chains import cut_length
 
 #: Characters of a text shown when no query word is found in it.
 PLAIN_CHARS = 240
@@ -86,7 +86,7 @@ def snippet(highlighter: Highlighter, schema, chains: dict, hit, fields: dict, q
     field, else in the language-neutral one, else the start of its text.
 
     :param version: the hit is a translation version brought by another language's match
-        (``groups.Version``): its own words are highlighted from the query's terms, as
+        (``translations.Translation``): its own words are highlighted from the query's terms, as
         Whoosh's ``highlight`` function would.
     """
     text = fields.get("text") or ""

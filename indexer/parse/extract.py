@@ -12,10 +12,10 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import lxml.html
 from lxml import etree
 
-from . import limits
-from .analyze import normalize
-from .decode import ExtractError, decode
-from .model import Block, Page, ParsedPage
+from indexer.model import Block, Page, ParsedPage
+from indexer.parse import limits
+from indexer.parse.decode import ExtractError, decode
+from indexer.text.analyzers import normalize
 
 __all__ = ["ExtractError", "decode", "extract", "extract_html", "extract_text", "clean", "first_sentence"]
 

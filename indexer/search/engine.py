@@ -21,18 +21,19 @@ from whoosh.qparser import AndGroup, MultifieldParser
 from whoosh.query import Every, NullQuery
 from whoosh.searching import Hit, Results
 
-from . import groups, results, snippets, vocab
-from .analyze import normalize
-from .cache import VersionedCache, configured_size
-from .matchsets import MatchSets, exact_top
-from .query import Plan, QueryBuilder, has_syntax, is_question, quoted_phrase, tidy_query
-from .querylimits import QueryTooBroad, bound_query
-from .rank import Ranking
-from .ranked import Ranked, count_matches, rank_plan
-from .schema import FACET_FIELDS, text_fields
-from .scores import ArrayScores
-from .termcache import compile_chain
-from .versions import VersionData
+from indexer.schema import FACET_FIELDS, text_fields
+from indexer.search import results, snippets, translations
+from indexer.search.cache import VersionedCache, configured_size
+from indexer.search.matchsets import MatchSets, exact_top
+from indexer.search.query import Plan, QueryBuilder, has_syntax, is_question, quoted_phrase, tidy_query
+from indexer.search.querylimits import QueryTooBroad, bound_query
+from indexer.search.scores import ArrayScores
+from indexer.search.topk import Ranked, count_matches, rank_plan
+from indexer.search.versions import VersionData
+from indexer.search.weighting import Ranking
+from indexer.text import taxonomy
+from indexer.text.analyzers import normalize
+from indexer.text.chains import compile_chain
 
 MAX_QUERY_CHARS = 500
 MAX_PER_PAGE = 100
@@ -246,7 +247,7 @@ class SearchIndex:
         return body
 
     def _check_filters(self, filters: dict[str, list[str]]) -> dict[str, list[str]]:
-        checks = {"lang": vocab.is_language, "country": vocab.is_country, "type": vocab.is_type,
+        checks = {"lang": taxonomy.is_language, "country": taxonomy.is_country, "type": taxonomy.is_type,
                   "theme": self._is_theme}
         clean = {}
         for name, values in filters.items():
@@ -260,7 +261,7 @@ class SearchIndex:
         return clean
 
     def _is_theme(self, value: str) -> bool:
-        return value in vocab.theme_ids() or value in self.versions.facet_sets(self.searcher(), "theme")
+        return value in taxonomy.theme_ids() or value in self.versions.facet_sets(self.searcher(), "theme")
 
     def _page(self, searcher, query, final: np.ndarray, page: int, per_page: int, collapse: bool,
               pool: np.ndarray | None = None, ranked: Ranked | None = None):
@@ -281,8 +282,8 @@ class SearchIndex:
             hits = (Hit(found, d, n, s) for n, (s, d) in enumerate(ranked.stream(allow)))
         else:
             hits = searcher.search(q, filter=set(np.flatnonzero(allow).tolist()), limit=None)
-        return groups.rank(hits, final, self.versions.group_column(searcher), stop, collapse=collapse,
-                           versions=pool is not None)[start:]
+        return translations.arrange(hits, final, self.versions.group_column(searcher), stop, collapse=collapse,
+                                   translations=pool is not None)[start:]
 
     # Suggestions and statistics
 
@@ -295,7 +296,7 @@ class SearchIndex:
         if not words or prefix[-1:].isspace():
             return []
         head = prefix[:len(prefix) - len(words[-1])]
-        stem = vocab.fold(words[-1])
+        stem = taxonomy.fold(words[-1])
         searcher = self.searcher()
         reader = searcher.reader()
         found = []

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from .analyze import STEMMED, TOKEN_PATTERN, fold
+from indexer.text.analyzers import STEMMED, TOKEN_PATTERN, fold
 
 _WORD = re.compile(TOKEN_PATTERN)
 

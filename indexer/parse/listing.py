@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-from . import labels as label_line
-from .analyze import fold
-from .extract import first_sentence
-from .model import Block, Document, ParsedPage
+from indexer.model import Block, Document, ParsedPage
+from indexer.parse import labels as label_line
+from indexer.parse.extract import first_sentence
+from indexer.text.analyzers import fold
 
 _QUOTED = re.compile(r"^[“\"«‘']\s*(.+?)\s*[”\"»’']$")
 

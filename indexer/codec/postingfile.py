@@ -35,8 +35,8 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 from whoosh.system import _INT_SIZE, _LONG_SIZE, unpack_int, unpack_uint
 
-from .blocks import CHUNK_HEAD, POSITIONS_TAG, SCORING_TAG
-from .positions import UNSIGNED, Parts
+from indexer.codec.blocks import CHUNK_HEAD, POSITIONS_TAG, SCORING_TAG
+from indexer.codec.positions import UNSIGNED, Parts
 
 #: A non-inlined term-table row's length before what follows W3's fields.
 _ROW = W3TermInfo._struct.size + _LONG_SIZE + _INT_SIZE

@@ -4,7 +4,7 @@ accented forms each language's documents use, and the index's correction of an u
 keeps one per index version and segment."""
 from __future__ import annotations
 
-from .analyze import STEMMED, fold
+from indexer.text.analyzers import STEMMED, fold
 
 #: Shortest word that spelling correction touches.
 MIN_TYPO_LENGTH = 5

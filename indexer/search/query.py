@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from whoosh.lang.stopwords import stoplists
 from whoosh.query import And, Or, Phrase, Term
 
-from . import glossary
-from .analyze import STEMMED, TOKEN_PATTERN, fold, normalize
-from .lexicon import Vocabulary
-from .rank import Ranking
-from .termcache import compile_chain
+from indexer.search.lexicon import Vocabulary
+from indexer.search.weighting import Ranking
+from indexer.text import glossary
+from indexer.text.analyzers import STEMMED, TOKEN_PATTERN, fold, normalize
+from indexer.text.chains import compile_chain
 
 #: Interrogatives the Snowball stoplists lack (en has them all); compared accent-folded.
 QUESTION_WORDS = {

@@ -7,8 +7,8 @@ from collections import Counter, deque
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .fetch import CrawlSettings, Robots
-from .urls import Scope, origin, trap_reason
+from indexer.crawl.fetch import CrawlSettings, Robots
+from indexer.crawl.urls import Scope, origin, trap_reason
 
 
 @dataclass

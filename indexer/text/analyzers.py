@@ -17,7 +17,7 @@ from whoosh.analysis import CharsetFilter, Filter, LowercaseFilter, RegexTokeniz
 from whoosh.lang.stopwords import stoplists
 from whoosh.support.charset import accent_map
 
-from .limits import MAX_TOKEN_CHARS
+from indexer.parse.limits import MAX_TOKEN_CHARS
 
 #: Languages with their own fields and stemmers: ISO 639-1 code → Snowball algorithm.
 STEMMED = {"en": "english", "es": "spanish", "fr": "french"}

@@ -15,7 +15,7 @@ from collections import deque
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .model import Page
+from indexer.model import Page
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def make_crawlers(sources: list[str], index_dir, *, max_pages=None, max_depth=No
                       for s in sources if not is_web(s)]
     web = [s for s in sources if is_web(s)]
     if web:
-        from .crawl_http import HttpCrawler
+        from indexer.crawl.web import HttpCrawler
 
         crawlers.append(HttpCrawler(web, index_dir, settings=settings, allow_domains=allow_domains,
                                     max_pages=max_pages, max_depth=max_depth, rebuild=rebuild))

@@ -10,7 +10,7 @@ from math import log
 
 from whoosh import scoring
 
-from .analyze import STEMMED
+from indexer.text.analyzers import STEMMED
 
 
 @dataclass(frozen=True)
