@@ -40,17 +40,17 @@ test: install
 BENCH_DOCS ?= 10000
 BENCH_CORPUS := var/corpus-$(BENCH_DOCS)
 $(BENCH_CORPUS)/corpus.json: | $(BENCH_STAMP)
-	$(PY) benchmarks/make_corpus.py --data $(DATA) --docs $(BENCH_DOCS) --out $(BENCH_CORPUS)
+	$(PY) -m benchmarks.make_corpus --data $(DATA) --docs $(BENCH_DOCS) --out $(BENCH_CORPUS)
 
 bench: bench-relevance bench-speed
 
 bench-relevance: $(BENCH_STAMP)
 	mkdir -p var
-	$(PY) benchmarks/relevance.py --data $(DATA) --json var/relevance.json
+	$(PY) -m benchmarks.relevance --data $(DATA) --json var/relevance.json
 
 bench-speed: $(BENCH_STAMP) $(BENCH_CORPUS)/corpus.json
-	$(PY) benchmarks/index_bench.py --corpus $(BENCH_CORPUS) --json var/index-bench-$(BENCH_DOCS).json
-	$(PY) benchmarks/query_bench.py --corpus $(BENCH_CORPUS) --work var/query-bench-$(BENCH_DOCS) \
+	$(PY) -m benchmarks.index_bench --corpus $(BENCH_CORPUS) --json var/index-bench-$(BENCH_DOCS).json
+	$(PY) -m benchmarks.query_bench --corpus $(BENCH_CORPUS) --work var/query-bench-$(BENCH_DOCS) \
 		--json var/query-bench-$(BENCH_DOCS).json
 
 lint: install

@@ -1,12 +1,12 @@
 """Time a web crawl of the bundled site against a recrawl with nothing changed, and against the
-folder crawl of the same files (the peer). Run by hand: python benchmarks/bench_recrawl.py [RUNS] [DELAY]
+folder crawl of the same files (the peer). Run by hand: python -m benchmarks.bench_recrawl [RUNS] [DELAY]
 
 The site is served by Python's own http.server on 127.0.0.1 (Last-Modified / If-Modified-Since).
 """
 from __future__ import annotations
 
+import argparse
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -14,8 +14,8 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from indexer.crawl.fetch import CrawlSettings
 from indexer.pipeline import run_crawl
+from indexer.settings import CrawlSettings
 
 SITE = Path(__file__).resolve().parent.parent / "corpus" / "site"
 
@@ -63,4 +63,8 @@ def main(runs: int = 5, delay: float = 0.0) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5, float(sys.argv[2]) if len(sys.argv) > 2 else 0.0)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("runs", nargs="?", type=int, default=5, help="runs of each crawl (median reported)")
+    parser.add_argument("delay", nargs="?", type=float, default=0.0, help="seconds between requests (web crawls)")
+    args = parser.parse_args()
+    main(args.runs, args.delay)

@@ -1,9 +1,9 @@
 """Snippet benchmark: the snippets of a page of hits, three ways, on an existing index.
 
-    python benchmarks/bench_snippets.py [--index var/qb-10000/m4d] [--rows var/qb-10000/extracted.pickle]
-                                        [--queries 300] [--rounds 5] [--seed 1]
+    python -m benchmarks.bench_snippets [--index var/qb-10000/m4d] [--rows var/qb-10000/extracted.pickle]
+                                          [--queries 300] [--rounds 5] [--seed 1]
 
-(the index and rows ``query_bench.py --work var/qb-10000`` builds; the index is only read).
+(the index and rows ``benchmarks.query_bench --work var/qb-10000`` builds; the index is only read).
 
 Seeded queries (``queries.make_queries`` over the extracted rows the index was built from)
 run once through ``SearchIndex.search`` (caches off, index opened read-only) to collect each
@@ -33,16 +33,12 @@ from pathlib import Path
 
 from whoosh.highlight import ContextFragmenter, Highlighter, top_fragments
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-sys.path.insert(0, str(HERE))
-
-import queries as query_sets  # noqa: E402
-
+from benchmarks import queries as query_sets
 from indexer.search import snippets
-from indexer.search.engine import SearchIndex  # noqa: E402
+from indexer.search.engine import SearchIndex
 
-#: What ``query_bench.py --work var/qb-10000`` leaves: the index and the extracted rows.
+HERE = Path(__file__).resolve().parent
+#: What ``benchmarks.query_bench --work var/qb-10000`` leaves: the index and the extracted rows.
 WORK = HERE.parent / "var" / "qb-10000"
 
 

@@ -6,7 +6,7 @@ times each route over one client connection (reopened per request: sync workers 
 Prints the median and 90th percentile per route and the page/API ratio, i.e. what rendering
 HTML (templates, translations, links) costs on top of the search itself.
 
-    .venv/bin/python benchmarks/bench_web.py [--requests 200]
+    .venv/bin/python -m benchmarks.bench_web [--requests 200]
 """
 from __future__ import annotations
 
@@ -21,10 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from indexer.pipeline import run_crawl
 
-from indexer.pipeline import run_crawl  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 ROUTES = [
     ("api", "/api/search?q=migration"),

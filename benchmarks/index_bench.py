@@ -1,11 +1,11 @@
 """Indexing benchmark: m4d-search against its naive self, plain Whoosh, SQLite FTS5 and Tantivy.
 
-    python benchmarks/index_bench.py --corpus var/corpus-10k [--runs 3] [--json FILE]
+    python -m benchmarks.index_bench --corpus var/corpus-10k [--runs 3] [--json FILE]
 
 ``m4d-search`` crawls and indexes the corpus folder end to end (read, extract, segment,
 enrich, analyze, write), as ``m4d-search crawl DIR --rebuild`` does; ``m4d-search-naive`` is
-the same pipeline with ``--naive`` (Whoosh's plain writer, snowballstemmer's pure-Python
-stemmers, no stem cache, one process). The peers index the texts m4d-search extracted, so
+the same pipeline written naively (``benchmarks.naive``: Whoosh's plain writer,
+snowballstemmer's pure-Python stemmers, no stem cache, one process). The peers index the texts m4d-search extracted, so
 their time is indexing only; ``m4d-search (index only)`` writes the same extracted
 documents, for the like-for-like ratio. Each system runs in its own process, one at a time,
 so its peak RSS is its own. Medians over the runs; ratios are each system's documents/s
@@ -26,11 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-sys.path.insert(0, str(HERE))
+from benchmarks import peers
 
-import peers  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 SYSTEMS = ["m4d-search", "m4d-search-index-only", "m4d-search-naive", "whoosh-plain", "sqlite-fts5", "tantivy"]
 #: The slow baselines, and the writing-only part of m4d-search's crawl (a figure of its own,
@@ -49,10 +47,15 @@ def peak_rss_mb() -> float:
 def worker(system: str, corpus: Path, docs_file: Path, out: Path, procs: int | None) -> dict:
     """Index once in this process and return seconds, peak RSS and index size."""
     if system in ("m4d-search", "m4d-search-naive"):
+        from benchmarks.naive import write_documents_naive
         from indexer.pipeline import run_crawl
+        from indexer.write import write_documents
 
+        # naive: Whoosh's writer and pure-Python stemmers, pages extracted in this process
+        how = {"procs": 1, "write": write_documents_naive} if system == "m4d-search-naive" else \
+            {"procs": procs, "write": write_documents}
         started = time.perf_counter()
-        summary = run_crawl([str(corpus)], out, rebuild=True, procs=procs, naive=system.endswith("naive"))
+        summary = run_crawl([str(corpus)], out, rebuild=True, **how)
         seconds = time.perf_counter() - started
         documents = summary.documents
     elif system == "m4d-search-index-only":
@@ -97,11 +100,11 @@ def prepare(corpus: Path, work: Path) -> tuple[Path, list[dict]]:
 def run_system(system: str, args, docs_file: Path, work: Path) -> dict:
     out = work / f"ix-{system}"
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", system, "--corpus", str(args.corpus),
-           "--docs-file", str(docs_file), "--out", str(out)]
+    cmd = [sys.executable, "-m", "benchmarks.index_bench", "--worker", system, "--corpus", str(args.corpus.resolve()),
+           "--docs-file", str(docs_file.resolve()), "--out", str(out.resolve())]
     if args.procs:
         cmd += ["--procs", str(args.procs)]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
     if done.returncode != 0:
         raise SystemExit(f"{system} failed:\n{done.stderr[-2000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
@@ -111,7 +114,7 @@ def run_system(system: str, args, docs_file: Path, work: Path) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", type=Path, required=True, help="a folder written by make_corpus.py")
+    parser.add_argument("--corpus", type=Path, required=True, help="a folder written by benchmarks.make_corpus")
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--runs", type=int, default=3, help="runs of each fast system (median reported)")
     parser.add_argument("--slow-runs", type=int, default=1, help="runs of m4d-search-naive, whoosh-plain and "

@@ -5,7 +5,7 @@ three paragraphs of real text, links to other pages and ``hreflang`` alternates 
 versions of one work. Text comes from the public retrieval data (XQuAD en/es, which are
 parallel, and PIAF fr), recombined with a seeded RNG, so a run is reproducible:
 
-    python benchmarks/make_corpus.py --data ../shared/data/retrieval --docs 10000 --out var/corpus-10k
+    python -m benchmarks.make_corpus --data ../shared/data/retrieval --docs 10000 --out var/corpus-10k
 """
 from __future__ import annotations
 

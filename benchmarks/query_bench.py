@@ -1,7 +1,7 @@
 """Query benchmark: m4d-search against SQLite FTS5 and Tantivy in-process, and against
 Datasette over HTTP (wrk).
 
-    python benchmarks/query_bench.py --corpus var/corpus-10k [--work var/qb-10k] [--json FILE]
+    python -m benchmarks.query_bench --corpus var/corpus-10k [--work var/qb-10k] [--json FILE]
 
 In-process, 1,000 seeded queries (1–3 words per language, two-word phrases, half of them with
 one or two facet filters) run one at a time: ``m4d-search`` through ``indexer.search`` with
@@ -31,13 +31,10 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
+from benchmarks import peers
+from benchmarks import queries as query_sets
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-sys.path.insert(0, str(HERE))
-
-import peers  # noqa: E402
-import queries as query_sets  # noqa: E402
-
 BIN = Path(sys.executable).parent
 WRK_SCRIPT = HERE / "wrk_paths.lua"
 FACETS = ("lang", "type", "theme", "country")
@@ -271,7 +268,7 @@ def distinct_queries(rows: list[dict], n: int) -> list[dict]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", type=Path, required=True, help="a folder written by make_corpus.py")
+    parser.add_argument("--corpus", type=Path, required=True, help="a folder written by benchmarks.make_corpus")
     parser.add_argument("--work", type=Path, help="where the indexes are built and kept (default: a temp dir)")
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--queries", type=int, default=1000, help="in-process queries")

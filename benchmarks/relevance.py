@@ -1,7 +1,7 @@
 """Relevance benchmark: m4d-search against plain Whoosh, SQLite FTS5 and Tantivy on real
 multilingual question answering data (XQuAD en/es, PIAF fr), run by hand.
 
-    python benchmarks/relevance.py --data ../shared/data/retrieval [--json FILE] [--limit N]
+    python -m benchmarks.relevance --data ../shared/data/retrieval [--json FILE] [--limit N]
 
 Every system indexes the same paragraphs and answers the same questions; MRR@10, Recall@1
 and Recall@10 come from ir-measures (trec_eval's implementation through pytrec_eval).
@@ -22,10 +22,8 @@ from pathlib import Path
 import ir_measures
 from ir_measures import RR, R
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
-
-from retrieval_data import COLLECTIONS, CROSS, load, variant_queries  # noqa: E402
-from systems import SYSTEMS  # noqa: E402
+from benchmarks.retrieval_data import COLLECTIONS, CROSS, load, variant_queries
+from benchmarks.systems import SYSTEMS
 
 MEASURES = {"mrr@10": RR @ 10, "recall@1": R @ 1, "recall@10": R @ 10}
 VARIANTS = ("plain", "no-accents", "typo", "cross")
@@ -68,7 +66,8 @@ def main(argv=None) -> int:
     ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated variants")
     ap.add_argument("--seed", type=int, default=42, help="seed of the typo variant")
     ap.add_argument("--ranking", metavar="NAME=VALUE", action="append", default=[],
-                    help="override a field of m4d-search's indexer.search.weighting.Ranking (repeatable), to measure it")
+                    help="override a field of m4d-search's indexer.search.weighting.Ranking (repeatable), "
+                    "to measure it")
     args = ap.parse_args(argv)
     systems = [SYSTEMS[s]() for s in args.systems.split(",")]
     if args.ranking:

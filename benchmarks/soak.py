@@ -9,8 +9,8 @@ server's memory at start and end, and the crawls done. Memory is measured after 
 that includes one index switch; the bound is on the heap (RssAnon): the rest of RSS is pages
 of the mapped index files, which follow the index's size and segment count. By hand:
 
-    python benchmarks/soak.py --seconds 60 --connections 16
-    python benchmarks/soak.py --corpus var/corpus-10k --seconds 600   # a longer, larger run
+    python -m benchmarks.soak --seconds 60 --connections 16
+    python -m benchmarks.soak --corpus var/corpus-10k --seconds 600   # a longer, larger run
 
 Exit status 1 when there was an error, a crawl failed or RSS grew past --max-growth-mb.
 """
@@ -157,7 +157,7 @@ def main(argv=None) -> int:
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--server-threads", type=int, default=1, help="threads per server worker (1: sync workers)")
-    parser.add_argument("--corpus", type=Path, help="a folder to crawl (default: 200 pages from make_corpus.py)")
+    parser.add_argument("--corpus", type=Path, help="a folder to crawl (default: 200 pages by benchmarks.make_corpus)")
     parser.add_argument("--docs", type=int, default=200, help="pages to generate when --corpus is not given")
     parser.add_argument("--max-growth-mb", type=float, default=64, help="allowed heap (RssAnon) growth")
     args = parser.parse_args(argv)
@@ -169,8 +169,8 @@ def main(argv=None) -> int:
     corpus, index = args.corpus, work / "index"
     if corpus is None:
         corpus = work / "corpus"
-        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "make_corpus.py"), "--data", str(DATA),
-                        "--docs", str(args.docs), "--out", str(corpus)], check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "benchmarks.make_corpus", "--data", str(DATA),
+                        "--docs", str(args.docs), "--out", str(corpus)], check=True, capture_output=True, cwd=ROOT)
     code, seconds, line = crawl(corpus, index)
     if code:
         print(f"soak: the first crawl failed: {line}", file=sys.stderr)

@@ -12,13 +12,14 @@ import sys
 
 import click
 
-from indexer.search.engine import IndexMissing, SearchError, SearchIndex, default_index_dir
-
-FACETS = ("lang", "theme", "country", "type")
+from indexer.errors import IndexMissing, SearchError
+from indexer.search.engine import SearchIndex
+from indexer.settings import DEFAULT_INDEX_DIR, default_index_dir
 
 
 def _index_option(f):
-    return click.option("--index", "index_dir", default=default_index_dir, show_default="$M4D_INDEX or var/index",
+    return click.option("--index", "index_dir", default=default_index_dir,
+                        show_default=f"$M4D_INDEX or {DEFAULT_INDEX_DIR}",
                         type=click.Path(file_okay=False), help="Index folder.")(f)
 
 
@@ -59,22 +60,19 @@ def cli(verbose: bool):
               help="Write the crawl report (per-URL outcome, skips, errors, unknown labels) as JSON to this file.")
 @click.option("--procs", type=click.IntRange(min=1), help="Processes that extract a folder's pages and write "
               "the index (default: one per core for 2,000 pages or documents or more, else one).")
-@click.option("--naive", is_flag=True, help="Write with Whoosh's plain writer, pure-Python stemmers and no "
-              "stem cache, in one process (the indexing benchmark's baseline).")
-def crawl(sources, index_dir, allow_domain, max_pages, max_depth, delay, contact, rebuild, report, procs, naive):
+def crawl(sources, index_dir, allow_domain, max_pages, max_depth, delay, contact, rebuild, report, procs):
     """Crawl SOURCES (folders, files, file:// URLs, http(s):// sites) into the index."""
     from whoosh.index import LockError
 
-    from indexer.crawl.fetch import CrawlSettings
-    from indexer.crawl.local import SourceError
-    from indexer.crawl.state import CrawlLocked
+    from indexer.errors import CrawlLocked, SourceError
     from indexer.pipeline import run_crawl, stderr_progress
+    from indexer.settings import CrawlSettings
 
     settings = CrawlSettings(delay=delay, contact=contact)
     try:
         summary = run_crawl(list(sources), index_dir, rebuild=rebuild, max_pages=max_pages,
                             max_depth=max_depth, allow_domains=allow_domain, settings=settings,
-                            progress=stderr_progress, procs=procs, naive=naive)
+                            progress=stderr_progress, procs=procs)
     except SourceError as exc:
         _fail(str(exc), 2)
     except (CrawlLocked, LockError) as exc:

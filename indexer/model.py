@@ -1,4 +1,4 @@
-"""The value types that flow between stages: Page → Block → Document."""
+"""The value types that flow between stages: Page → Passage → Document."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -19,17 +19,17 @@ class Page:
 
 
 @dataclass
-class Block:
+class Passage:
     """One heading or paragraph of a page, in reading order.
 
-    HTML and plain text both become blocks, so one segmenter serves both.
+    HTML and plain text both become passages, so one listing splitter serves both.
     """
 
     text: str
     level: int = 0  # 1-6 for headings, 0 for paragraphs
     anchor: str | None = None  # id of the enclosing <article>/<section>, if any
     lang: str | None = None  # nearest lang attribute, if any
-    href: str | None = None  # absolute URL when the whole block is one link
+    href: str | None = None  # absolute URL when the whole passage is one link
     teaser: bool = False  # an indented excerpt ending in an ellipsis (plain text)
     css: str = ""  # class attribute (HTML), a hint such as "labels" or "project-title"
 
@@ -45,7 +45,7 @@ class ParsedPage:
     url: str  # canonical URL: <link rel=canonical> if present, else the fetched URL
     title: str
     lang: str | None  # <html lang>, normalized to its primary subtag
-    blocks: list[Block]
+    passages: list[Passage]
     links: list[str] = field(default_factory=list)  # absolute URLs to follow
     alternates: dict[str, str] = field(default_factory=dict)  # hreflang → absolute URL
     source: str = ""

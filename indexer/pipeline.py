@@ -1,4 +1,4 @@
-"""Run a crawl end to end: crawl → extract → segment → enrich → write, with progress."""
+"""Run a crawl end to end: crawl → extract → split listings → enrich → write, with progress."""
 from __future__ import annotations
 
 import logging
@@ -9,12 +9,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from itertools import islice
 
-from indexer.crawl.local import LocalCrawler, make_crawlers
+from indexer.crawl.local import LocalCrawler
+from indexer.crawl.sources import make_crawlers
 from indexer.crawl.state import crawl_lock
 from indexer.enrich.facets import EnrichReport, enrich
-from indexer.parse.extract import ExtractError, extract
-from indexer.parse.limits import PageTimeout, cap_document, page_budget
-from indexer.parse.listing import segment
+from indexer.errors import ExtractError, PageTimeout
+from indexer.parse.extract import extract
+from indexer.parse.limits import cap_document, page_budget
+from indexer.parse.listing import split_listing
 from indexer.write import default_procs, write_documents, write_meta
 
 log = logging.getLogger(__name__)
@@ -74,16 +76,19 @@ def skip_category(reason: str) -> str:
 
 def run_crawl(sources: list[str], index_dir, *, rebuild: bool = False, max_pages: int | None = None,
               max_depth: int | None = None, allow_domains=(), settings=None, progress=None, procs: int | None = None,
-              naive: bool = False) -> CrawlSummary:
+              write=write_documents) -> CrawlSummary:
     """Crawl sources into the index at index_dir and return the summary.
 
     One crawl at a time per index (CrawlLocked otherwise). Ctrl-C stops the crawl: what was
     fetched is indexed, nothing else is deleted, and the summary says ``interrupted``.
 
-    :param settings: a ``fetch.CrawlSettings`` for web sources (delay, timeouts, …), or None.
+    :param settings: a ``settings.CrawlSettings`` for web sources (delay, timeouts, …), or None.
     :param progress: called with (pages, documents, queued=, skipped=, errors=, unchanged=)
         after each fetch, or None.
-    :param procs, naive: how the index is written (``write.write_documents``).
+    :param procs: processes that extract a folder's pages and write the index (None: one per
+        core for large crawls, see ``write.default_procs``; 1: this process alone).
+    :param write: writes the documents, called as ``write.write_documents`` is (its
+        default; ``write.write_documents_plain`` is Whoosh's own writer).
     """
     started = time.monotonic()
     summary = CrawlSummary()
@@ -91,7 +96,7 @@ def run_crawl(sources: list[str], index_dir, *, rebuild: bool = False, max_pages
         crawlers = make_crawlers(sources, index_dir, max_pages=max_pages, max_depth=max_depth, rebuild=rebuild,
                                  allow_domains=allow_domains, settings=settings)
         try:
-            _run(crawlers, index_dir, summary, rebuild, progress, procs=procs, naive=naive)
+            _run(crawlers, index_dir, summary, rebuild, progress, procs=procs, write=write)
         finally:
             for crawler in crawlers:
                 crawler.close()
@@ -101,7 +106,7 @@ def run_crawl(sources: list[str], index_dir, *, rebuild: bool = False, max_pages
 
 
 def _run(crawlers: list, index_dir, summary: CrawlSummary, rebuild: bool, progress, procs=None,
-         naive=False) -> None:
+         write=write_documents) -> None:
     docs, failed = [], set()
     for crawler in crawlers:
         if progress:
@@ -111,7 +116,7 @@ def _run(crawlers: list, index_dir, summary: CrawlSummary, rebuild: bool, progre
         for crawler in crawlers:
             pages = iter(crawler)
             try:
-                if pool is None and not naive and isinstance(crawler, LocalCrawler):
+                if pool is None and isinstance(crawler, LocalCrawler):
                     pool = _extraction_pool(crawler, procs)
                 if pool is not None and isinstance(crawler, LocalCrawler):
                     _extract_in_pool(pool, crawler, pages, docs, failed, summary, progress)
@@ -140,8 +145,8 @@ def _run(crawlers: list, index_dir, summary: CrawlSummary, rebuild: bool, progre
     complete = [c for c in crawlers if c.complete and not summary.interrupted]
     keep = set(failed).union(*(c.keep for c in crawlers))
     gone = set().union(*(c.gone for c in crawlers))
-    counts = write_documents(index_dir, docs, [s for c in complete for s in c.sources], keep=keep,
-                             rebuild=rebuild, remove=gone, procs=procs, naive=naive)
+    counts = write(index_dir, docs, [s for c in complete for s in c.sources], keep=keep,
+                   rebuild=rebuild, remove=gone, procs=procs)
     for crawler in crawlers:
         crawler.finish(failed, complete=crawler in complete)
     summary.documents, summary.deleted = counts["added"], counts["deleted"]
@@ -150,12 +155,12 @@ def _run(crawlers: list, index_dir, summary: CrawlSummary, rebuild: bool, progre
 
 
 def _process(crawler, page, docs: list, failed: set, summary: CrawlSummary) -> None:
-    """Extract and segment one page, adding its documents to docs."""
+    """Extract one page and split its listing, adding its documents to docs."""
     _record(crawler, page, _extract_one(page, crawler), docs, failed, summary)
 
 
 def _extract_one(page, crawler=None) -> tuple:
-    """Extract and segment one page; return (outcome, links to follow, documents, limits
+    """Extract one page and split its listing; return (outcome, links to follow, documents, limits
     met, reason).
 
     :param crawler: resolves the page's URLs and queues its links, within the page's budget
@@ -171,7 +176,7 @@ def _extract_one(page, crawler=None) -> tuple:
                 links = [] if parsed.nofollow else parsed.links
             if parsed.noindex:
                 return "noindex", links, [], [], None
-            found = segment(parsed)
+            found = split_listing(parsed)
         for doc in found:
             cap_document(doc)
         return "ok", links, found, list(parsed.limited), None
@@ -225,7 +230,7 @@ def _extraction_pool(crawler: LocalCrawler, procs: int | None):
 
 def _extract_in_pool(pool, crawler: LocalCrawler, pages, docs: list, failed: set, summary: CrawlSummary,
                      progress) -> None:
-    """Extract and segment a folder's pages in the pool, a round at a time, each page's
+    """Extract and split a folder's pages in the pool, a round at a time, each page's
     outcome recorded as ``_process`` records it (a local crawler resolves nothing, and the
     links it follows are only queued, so pages need not be read in order)."""
     while True:
@@ -241,7 +246,7 @@ def _extract_in_pool(pool, crawler: LocalCrawler, pages, docs: list, failed: set
 
 def read_documents(source: str) -> list:
     """Read a local source (a folder or a file) into enriched Documents without writing an
-    index: the same extraction, segmentation and enrichment as a crawl (benchmarks, tests)."""
+    index: the same extraction, listing splits and enrichment as a crawl (benchmarks, tests)."""
     crawler, docs, summary = LocalCrawler(source), [], CrawlSummary()
     for page in crawler:
         _process(crawler, page, docs, set(), summary)

@@ -6,10 +6,11 @@ import json
 from whoosh.columns import VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 
+from indexer.settings import FACETS
 from indexer.text.analyzers import STEMMED, language_analyzer, neutral_analyzer
 
-#: Facets: the query parameter → the indexed field holding its values.
-FACET_FIELDS = {"lang": "lang", "theme": "theme", "country": "country", "type": "type"}
+#: Each facet (``settings.FACETS``) and the keyword field it is stored in (its own name).
+FACET_FIELDS = {facet: facet for facet in FACETS}
 #: Relative weight of a title match against a body match.
 TITLE_BOOST = 2.0
 

@@ -14,7 +14,6 @@ contents); Whoosh removes the unused segment files at the next commit.
 """
 from __future__ import annotations
 
-import importlib
 import json
 import multiprocessing
 import os
@@ -35,11 +34,12 @@ from whoosh.writing import CLEAR
 
 from indexer.codec import blocks
 from indexer.codec.postings import DocumentAnalyzer, FastSegmentWriter, field_names
+from indexer.errors import IndexBusy
 from indexer.model import Document
 from indexer.schema import build_schema, link_bytes
-from indexer.text.analyzers import STEMMED, SnowballFilter
+from indexer.settings import META_FILE
+from indexer.text.analyzers import STEMMED
 
-META_FILE = "m4d-meta.json"
 #: Seconds a crawl waits for another crawl's write lock before giving up.
 LOCK_WAIT = 2.0
 #: What a writer killed mid-commit leaves: Whoosh's temporary folder and table of contents,
@@ -55,9 +55,6 @@ MAX_PROCS = 4
 #: memory until the batch's lists are written). A crawl's batches still make one segment.
 BATCH_MAX_DOCS = 20000
 
-
-class IndexBusy(OSError):
-    """Another live crawl holds the index's write lock."""
 
 
 def open_or_create(index_dir: str | os.PathLike):
@@ -90,17 +87,38 @@ def fields_of(doc: Document, schema=None) -> dict:
 
 
 def write_documents(index_dir, docs: list[Document], sources: list[str], keep: set[str] = frozenset(),
-                    rebuild: bool = False, remove: set[str] = frozenset(), procs: int | None = None,
-                    naive: bool = False) -> dict:
-    """Add or update docs, delete stale ones of the given sources, commit once.
+                    rebuild: bool = False, remove: set[str] = frozenset(), procs: int | None = None) -> dict:
+    """Add or update docs, delete stale ones of the given sources, commit once (the fast writer).
 
     :param keep: page URLs that failed or did not change this time: their documents are kept.
     :param remove: page URLs that are gone (404, 410): their documents are deleted, whatever the source.
     :param procs: writer processes (None: one per core for large batches, see ``default_procs``).
-    :param naive: Whoosh's own writer, one process, pure-Python stemmers without a cache
-        (the baseline the indexing benchmark compares against).
     :return: counts ``{"added": …, "deleted": …}``.
     """
+    def fast(ix, unique: list[Document]) -> dict:
+        n = default_procs(len(unique)) if procs is None else max(1, procs)
+        return _write_fast(ix, unique, sources, keep, rebuild, remove, n)
+
+    return _write_locked(index_dir, docs, fast)
+
+
+def write_documents_plain(index_dir, docs: list[Document], sources: list[str], keep: set[str] = frozenset(),
+                          rebuild: bool = False, remove: set[str] = frozenset(), procs: int | None = None, *,
+                          prepare_schema=None) -> dict:
+    """What ``write_documents`` does, with Whoosh's own writer in this process: the reference
+    the fast writer is tested against. It takes the same arguments, so that it can stand in
+    for it (``pipeline.run_crawl(..., write=write_documents_plain)``); procs is ignored.
+
+    :param prepare_schema: called with the writer's schema before any document is analyzed
+        (the indexing benchmark's baseline swaps its stemmers there), or None.
+    """
+    return _write_locked(index_dir, docs, lambda ix, unique: _write_plain(ix, unique, sources, keep, rebuild,
+                                                                          remove, prepare_schema))
+
+
+def _write_locked(index_dir, docs: list[Document], write) -> dict:
+    """Under the index's write lock, open or create it and return ``write(ix, docs)``, the
+    docs without repeated ids (the first version of an id wins)."""
     path = Path(index_dir)
     lock = FileStorage(str(path)).create().lock("MAIN_WRITELOCK")  # the lock Whoosh's writers take
     if not try_for(lock.acquire, timeout=LOCK_WAIT, delay=0.1):
@@ -113,10 +131,7 @@ def write_documents(index_dir, docs: list[Document], sources: list[str], keep: s
         unique = list(first.values())
         ix = open_or_create(path)
         try:
-            if naive:
-                return _write_plain(ix, unique, sources, keep, rebuild, remove)
-            procs = default_procs(len(unique)) if procs is None else max(1, procs)
-            return _write_fast(ix, unique, sources, keep, rebuild, remove, procs)
+            return write(ix, unique)
         finally:
             ix.close()
     finally:
@@ -150,9 +165,10 @@ def _stale(ix, writer, sources, seen: set[str], keep: set[str], remove: set[str]
     return deleted
 
 
-def _write_plain(ix, docs, sources, keep, rebuild, remove) -> dict:
-    writer = ix.writer(limitmb=256, _lk=False)  # write_documents holds the lock
-    naive_stemmers(writer.schema)
+def _write_plain(ix, docs, sources, keep, rebuild, remove, prepare_schema=None) -> dict:
+    writer = ix.writer(limitmb=256, _lk=False)  # write_documents_plain holds the lock
+    if prepare_schema is not None:
+        prepare_schema(writer.schema)
     deleted = 0
     try:
         for doc in docs:
@@ -302,21 +318,6 @@ def _read_lists(path: str):
                 return
             for key, length, stats in heads:
                 yield key, f.read(length), stats
-
-
-def naive_stemmers(schema) -> None:
-    """Give the schema's stemming filters snowballstemmer's pure-Python stemmers, uncached."""
-    for name in schema.names():
-        analyzer = getattr(schema[name], "analyzer", None)
-        for part in getattr(analyzer, "items", [analyzer]):
-            if isinstance(part, SnowballFilter) and part.lang in STEMMED:
-                part._stem = pure_python_stemmer(STEMMED[part.lang]).stemWord
-
-
-def pure_python_stemmer(algorithm: str):
-    """Return snowballstemmer's own (pure-Python) stemmer, bypassing PyStemmer."""
-    module = importlib.import_module(f"snowballstemmer.{algorithm}_stemmer")
-    return getattr(module, f"{algorithm.capitalize()}Stemmer")()
 
 
 def seen_pages(ids: set[str]) -> set[str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from whoosh import index as whoosh_index
 
-from indexer.crawl.fetch import CrawlSettings
 from indexer.pipeline import run_crawl
+from indexer.settings import CrawlSettings
 
 FAST = dict(delay=0.0, timeout=2.0, backoff=0.05, retries=2)
 

@@ -97,7 +97,7 @@ def test_stemming_conformance_with_snowball_vocabulary(lang, name):
 def test_compiled_chain_gives_the_analyzers_terms(lang):
     """The compiled chain (a slice for the overlong-token cut) gives each token the analyzer's
     term, around the cut's length too."""
-    from indexer.parse.limits import MAX_TOKEN_CHARS
+    from indexer.text.analyzers import MAX_TOKEN_CHARS
     from indexer.text.chains import compile_chain
 
     analyzer = language_analyzer(lang)

@@ -1,4 +1,4 @@
-"""Extraction and segmentation of the bundled site and the seed's plain-text page."""
+"""Extraction and listing splits of the bundled site and the seed's plain-text page."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,7 +8,7 @@ import pytest
 from indexer.enrich.facets import enrich
 from indexer.model import Page
 from indexer.parse.extract import extract
-from indexer.parse.listing import segment
+from indexer.parse.listing import split_listing
 
 from .conftest import SEED, SITE
 
@@ -18,7 +18,7 @@ EXPECTED_TYPES = {"country-profile": 1, "project": 2, "news": 1, "event": 1, "ca
 def documents(path: Path, content_type: str):
     page = Page(url=path.resolve().as_uri(), body=path.read_bytes(), content_type=content_type,
                 source=path.resolve().as_uri())
-    return segment(extract(page))
+    return split_listing(extract(page))
 
 
 def site_documents():

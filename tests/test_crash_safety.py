@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 from whoosh import index
 
+from indexer.errors import IndexBusy
 from indexer.pipeline import run_crawl
 from indexer.search.engine import SearchIndex
-from indexer.write import IndexBusy, write_documents
+from indexer.write import write_documents
 
 from .test_cli import EXE
 

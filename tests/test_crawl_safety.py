@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from indexer.crawl.fetch import CrawlSettings
 from indexer.crawl.state import CrawlState, crawl_lock
+from indexer.settings import CrawlSettings
 
 from .conftest import SITE
 from .crawlkit import crawl, documents, outcome

@@ -25,6 +25,7 @@ from indexer.parse import limits
 from indexer.parse.extract import extract
 from indexer.pipeline import run_crawl
 from indexer.search.engine import SearchIndex
+from indexer.text.analyzers import MAX_TOKEN_CHARS
 from webapp import create_app
 
 from .conftest import DATA
@@ -170,7 +171,7 @@ def test_runaway_words_are_cut_to_a_bounded_term(crawled):
     reader = ix.searcher().reader()
     for field in ("content_any", "content_en", "content_es", "content_fr"):
         longest = max(len(t) for t in reader.lexicon(field))
-        assert longest <= limits.MAX_TOKEN_CHARS, field
+        assert longest <= MAX_TOKEN_CHARS, field
     # A query for the long word is cut the same way and still finds its page.
     assert only_hit(ix, "x" * 300)["id"].endswith("long-word.html")
 
@@ -191,7 +192,7 @@ def test_a_20mb_page_read_directly_is_bounded_in_text_and_memory(tmp_path):
     code = ("import json, sys; from indexer.parse.extract import extract; from indexer.model import Page; "
             "body = open(sys.argv[1], 'rb').read(); "
             "p = extract(Page(url='file:///huge.html', body=body, content_type='text/html')); "
-            "json.dump({'chars': sum(len(b.text) for b in p.blocks), 'limited': p.limited}, open(sys.argv[2], 'w'))")
+            "json.dump({'chars': sum(len(b.text) for b in p.passages), 'limited': p.limited}, open(sys.argv[2], 'w'))")
     out = tmp_path / "out.json"
     status, rss, err = run_measured([sys.executable, "-c", code, str(page), str(out)])
     assert status == 0, err

@@ -16,10 +16,11 @@ from hypothesis import strategies as st
 from whoosh.qparser import AndGroup, MultifieldParser
 from whoosh.query import MultiTerm, Prefix, Term
 
+from indexer.errors import SearchError
 from indexer.model import Document
 from indexer.pipeline import run_crawl
 from indexer.schema import text_fields
-from indexer.search.engine import MAX_QUERY_CHARS, SearchError, SearchIndex
+from indexer.search.engine import MAX_QUERY_CHARS, SearchIndex
 from indexer.search.querylimits import MAX_EXPANSIONS, MIN_PREFIX, bound_query
 from indexer.write import write_documents
 from webapp import create_app

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from whoosh import index
 
-from indexer.crawl.local import SourceError
+from indexer.errors import SourceError
 from indexer.pipeline import run_crawl
 from indexer.search.engine import SearchIndex
 

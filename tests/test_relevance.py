@@ -114,7 +114,7 @@ def test_query_without_accents_finds_what_the_accented_query_finds(index, accent
 
 
 def test_accent_forms_come_from_the_index_vocabulary(index):
-    vocabulary = index.versions.vocabulary(index.searcher())
+    vocabulary = index.versions.lexicon(index.searcher())
     assert "mobilité" in vocabulary.forms["fr"]["mobilite"]
     assert "médica" in vocabulary.forms["es"]["medica"]
 

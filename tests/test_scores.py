@@ -11,9 +11,9 @@ from whoosh.query import Phrase, Term
 
 from indexer.search.engine import SearchIndex
 from indexer.search.scores import Scored
-from indexer.search.topk import Ranked, rank_plan, top
+from indexer.search.topk import ScoredMatches, score_plan, top
 from indexer.search.versions import FacetColumn, GroupColumn
-from indexer.write import write_documents
+from indexer.write import write_documents, write_documents_plain
 
 WORDS = "alfa beta gamma delta eco foxtrot golf hotel".split()
 
@@ -25,7 +25,7 @@ def word_index(tmp_path_factory):
     from indexer.crawl.local import LocalCrawler
     from indexer.enrich.facets import enrich
     from indexer.parse.extract import extract
-    from indexer.parse.listing import segment
+    from indexer.parse.listing import split_listing
 
     root = tmp_path_factory.mktemp("words")
     rng = random.Random(11)
@@ -37,7 +37,7 @@ def word_index(tmp_path_factory):
             f"<html lang='es'><title>Página {n}</title><p>{text}</p></html>", "utf-8")
     docs = []
     for page in LocalCrawler(str(site)):
-        docs += segment(extract(page))
+        docs += split_listing(extract(page))
     docs = enrich(docs)
     write_documents(root / "ix", docs[:30], [], rebuild=True, procs=1)
     write_documents(root / "ix", docs[30:], [], procs=1)
@@ -84,14 +84,14 @@ def test_terms_score_as_whoosh_with_deletions(word_index):
 
 @pytest.mark.parametrize("q", ["alfa beta", "gamma delta eco", "beta alfa golf hotel", "foxtrot"])
 def test_proximity_checked_lazily_ranks_as_scoring_everything(word_index, q):
-    """Ranked checks a proximity bonus only where it can change the page; its order must be
+    """ScoredMatches checks a proximity bonus only where it can change the page; its order must be
     the order of the whole query scored for every match, under any filter."""
     searcher = word_index.searcher()
     generation = searcher.reader().generation()
     plan = word_index.parse(q)
     assert plan.proximity or q == "foxtrot"
     memo: dict = {}
-    ranked, _ = rank_plan(word_index._scores, searcher, generation, plan, memo)
+    ranked, _ = score_plan(word_index._scores, searcher, generation, plan, memo)
     full = word_index._scores.scores(searcher, generation, plan.query, {})
     rng = random.Random(len(q))
     size = searcher.doc_count_all()
@@ -105,7 +105,7 @@ def test_proximity_checked_lazily_ranks_as_scoring_everything(word_index, q):
 
 
 def test_ranked_without_bonuses_is_plain_top():
-    ranked = Ranked(Scored(np.array([1, 4, 5, 9]), np.array([0.5, 2.0, 2.0, 1.0])))
+    ranked = ScoredMatches(Scored(np.array([1, 4, 5, 9]), np.array([0.5, 2.0, 2.0, 1.0])))
     allow = np.ones(10, dtype=bool)
     assert ranked.top(allow, 3) == [(2.0, 4), (2.0, 5), (1.0, 9)]  # ties to the lower docnum
     allow[4] = False
@@ -159,14 +159,14 @@ def test_lists_of_several_blocks_read_as_whoosh_reads_them(tmp_path, how, monkey
     the blocks or from the row, the docnums, weights and positions are the ones Whoosh's
     matcher gives."""
     from indexer.codec import positions
-    from indexer.codec.postingfile import Blocks, read_term
+    from indexer.codec.postingfile import BlockPlaces, read_term
     from indexer.model import Document
 
     rng = random.Random(5)
     docs = [Document(id=f"file:///w/{n}", url=f"file:///w/{n}", title=f"Página {n}", lang="es",
                      text=" ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 40))), source="file:///w")
             for n in range(400)]
-    write_documents(tmp_path / "ix", docs, [], rebuild=True, naive=how == "whoosh", procs=2)
+    (write_documents_plain if how == "whoosh" else write_documents)(tmp_path / "ix", docs, [], rebuild=True, procs=2)
     ix = SearchIndex(tmp_path / "ix", cache_size=0)
     searcher = ix.searcher()
     reader = searcher.reader()
@@ -178,7 +178,7 @@ def test_lists_of_several_blocks_read_as_whoosh_reads_them(tmp_path, how, monkey
             expected.append((m.id(), m.weight(), m.value()))
             m.next()
         for values in (False, True):  # scoring alone (the row's chunks when there are), or positions too
-            blocks = Blocks()
+            blocks = BlockPlaces()
             ids, tf, keep, frequency = read_term(reader, "content_any", word.encode(), blocks, 0, values)
             assert list(zip(ids.tolist(), tf.tolist(), strict=True)) == [(d, w) for d, w, _ in expected]
             assert keep is None and frequency == len(expected)
@@ -192,7 +192,7 @@ def test_lists_of_several_blocks_read_as_whoosh_reads_them(tmp_path, how, monkey
             decode = searcher.schema["content_any"].format.decode_positions
             for whole in (10 ** 9, 0):
                 monkeypatch.setattr(positions, "READ_WHOLE", whole)
-                blocks = Blocks()
+                blocks = BlockPlaces()
                 read_term(reader, "content_any", word.encode(), blocks, 0, values)
                 for chosen in (places, np.array(sorted(rng.sample(range(len(ids)), 7)))):
                     keys = blocks.keys(searcher, chosen)
@@ -217,7 +217,7 @@ def test_segments_of_both_writers_score_and_match_phrases_as_whoosh(tmp_path):
     docs = [Document(id=f"file:///m/{n}", url=f"file:///m/{n}", title=f"Página {n}", lang="es",
                      text=" ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 60))), source=f"file:///m{n % 2}")
             for n in range(300)]
-    write_documents(tmp_path / "ix", docs[:150], [], rebuild=True, naive=True)
+    write_documents_plain(tmp_path / "ix", docs[:150], [], rebuild=True)
     write_documents(tmp_path / "ix", docs[150:], [], procs=1)
     ix = SearchIndex(tmp_path / "ix", cache_size=0)
     searcher = ix.searcher()

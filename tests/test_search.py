@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
+from indexer.errors import SearchError
 from indexer.pipeline import run_crawl
-from indexer.search.engine import SearchError, SearchIndex
+from indexer.search.engine import SearchIndex
 
 THEME = "social-inclusion"
 

@@ -181,13 +181,13 @@ def test_top_hits_are_exact_across_segments(tmp_path):
     from indexer.crawl.local import LocalCrawler
     from indexer.enrich.facets import enrich
     from indexer.parse.extract import extract
-    from indexer.parse.listing import segment
+    from indexer.parse.listing import split_listing
     from indexer.write import write_documents
 
     crawler = LocalCrawler(str(site))
     docs = []
     for page in crawler:
-        docs += segment(extract(page))
+        docs += split_listing(extract(page))
     write_documents(tmp_path / "ix", enrich(docs), [], rebuild=True, procs=1)
     write_documents(tmp_path / "ix2", enrich(docs), [], rebuild=True, procs=2)
     for path in (tmp_path / "ix", tmp_path / "ix2"):
@@ -287,7 +287,7 @@ def test_per_segment_caches_equal_reading_the_whole_index(tmp_path):
     from whoosh.query import Term
 
     from indexer.pipeline import read_documents
-    from indexer.search.lexicon import Vocabulary
+    from indexer.search.lexicon import Lexicon
     from indexer.write import write_documents
 
     docs = read_documents(str(SITE))
@@ -297,8 +297,8 @@ def test_per_segment_caches_equal_reading_the_whole_index(tmp_path):
     ix = SearchIndex(tmp_path / "ix", cache_size=0)
     searcher = ix.searcher()
     assert len(searcher.leaf_searchers()) == 2
-    whole = Vocabulary(searcher.reader())
-    merged = ix.versions.vocabulary(searcher)
+    whole = Lexicon(searcher.reader())
+    merged = ix.versions.lexicon(searcher)
     assert merged.counts == whole.counts and merged.letters == whole.letters and merged.forms == whole.forms
     for field in ("lang", "theme", "country", "type", "group"):
         expected = {v.decode() if isinstance(v, bytes) else v for v in searcher.lexicon(field)}

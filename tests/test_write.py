@@ -1,5 +1,5 @@
 """The fast writer (compiled analysis, per-term pool, whole-block postings, worker
-processes) writes the same index as Whoosh's own writer; ``naive`` is that own writer."""
+processes) writes the same index as Whoosh's own writer (``write_documents_plain``)."""
 from __future__ import annotations
 
 import json
@@ -83,7 +83,7 @@ def test_an_unknown_filter_falls_back_to_whoosh():
 
 
 def test_fast_writer_writes_the_same_index_as_whoosh(tmp_path, many_docs):
-    write.write_documents(tmp_path / "plain", many_docs, [], rebuild=True, naive=True)
+    write.write_documents_plain(tmp_path / "plain", many_docs, [], rebuild=True)
     write.write_documents(tmp_path / "fast", many_docs, [], rebuild=True, procs=1)
     plain, fast = dump(tmp_path / "plain"), dump(tmp_path / "fast")
     long_lists = [t for t, v in plain["terms"].items() if v[1] > 128]
@@ -110,7 +110,7 @@ def segments(index_dir) -> int:
 
 
 def test_worker_processes_write_one_segment_the_same_as_whoosh(tmp_path, many_docs):
-    write.write_documents(tmp_path / "plain", many_docs, [], rebuild=True, naive=True)
+    write.write_documents_plain(tmp_path / "plain", many_docs, [], rebuild=True)
     write.write_documents(tmp_path / "two", many_docs, [], rebuild=True, procs=2)
     assert segments(tmp_path / "two") == 1  # the two processes' posting lists joined
     plain, two = dump(tmp_path / "plain"), dump(tmp_path / "two")
@@ -122,7 +122,7 @@ def test_worker_processes_write_one_segment_the_same_as_whoosh(tmp_path, many_do
 def test_batches_analyzed_apart_join_into_one_segment(tmp_path, many_docs, monkeypatch):
     monkeypatch.setattr(write, "BATCH_MAX_DOCS", 50)  # four batches, analyzed in this process
     monkeypatch.setattr(write, "LISTS_PER_CHUNK", 7)  # each batch's lists written in many chunks
-    write.write_documents(tmp_path / "plain", many_docs, [], rebuild=True, naive=True)
+    write.write_documents_plain(tmp_path / "plain", many_docs, [], rebuild=True)
     write.write_documents(tmp_path / "batches", many_docs, [], rebuild=True, procs=1)
     assert segments(tmp_path / "batches") == 1
     assert dump(tmp_path / "batches") == dump(tmp_path / "plain")
@@ -130,8 +130,10 @@ def test_batches_analyzed_apart_join_into_one_segment(tmp_path, many_docs, monke
 
 
 def test_naive_mode_uses_pure_python_stemmers_without_cache():
+    from benchmarks.naive import naive_stemmers  # the indexing benchmark's baseline
+
     schema = build_schema()
-    write.naive_stemmers(schema)
+    naive_stemmers(schema)
     stem = next(f for f in schema["content_es"].analyzer.items if isinstance(f, SnowballFilter))._stem
     assert type(stem.__self__).__module__ == "snowballstemmer.spanish_stemmer"
     assert stem("migraciones") == "migracion"
@@ -163,7 +165,7 @@ def test_fast_writer_stores_fields_uncompressed(tmp_path, many_docs):
     from whoosh.codec.whoosh3 import STORED_COLUMN
     from whoosh.columns import VarBytesColumn
 
-    write.write_documents(tmp_path / "plain", many_docs[:50], [], rebuild=True, naive=True)
+    write.write_documents_plain(tmp_path / "plain", many_docs[:50], [], rebuild=True)
     write.write_documents(tmp_path / "fast", many_docs[:50], [], rebuild=True, procs=1)
     raw = {}
     for name in ("plain", "fast"):

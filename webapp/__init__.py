@@ -1,16 +1,16 @@
 """m4d-search web app: the search page, the JSON API and the OpenSearch description."""
 from __future__ import annotations
 
-import os
-
 from flask import Flask
+
+from indexer.settings import default_index_dir
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Create and configure the app."""
     app = Flask(__name__)
     app.config.from_mapping(
-        INDEX_DIR=os.environ.get("M4D_INDEX") or "var/index",
+        INDEX_DIR=default_index_dir(),
         PER_PAGE=10,
         JSON_AS_ASCII=False,
     )

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template, request
 
-from indexer.search.engine import SearchError
+from indexer.errors import SearchError
 
 from .handle import get_index
 from .params import search_args, ui_lang

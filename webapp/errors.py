@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from indexer.search.engine import IndexMissing, SearchError
+from indexer.errors import IndexMissing, SearchError
 
 
 def _respond(status: int, message: str):

@@ -12,7 +12,7 @@ _lock = threading.Lock()
 
 def get_index() -> SearchIndex:
     """Return the app's SearchIndex, opening it on first use."""
-    app = current_app._get_current_object()
+    app = current_app  # the proxy: each attribute is read from the current app
     ix = app.extensions.get("m4d_index")
     if ix is None:
         with _lock:

@@ -19,9 +19,10 @@ from babel.messages.pofile import read_po
 from flask import request
 from flask_babel import Babel, get_locale
 
-from indexer.search.engine import SearchError
+from indexer.errors import SearchError
+from indexer.settings import UI_LANGS
 
-from .params import UI_LANGS, ui_lang
+from .params import ui_lang
 
 #: The interface languages with their own names, in the switcher's order.
 UI_NAMES = {"en": "English", "es": "Español", "fr": "Français"}

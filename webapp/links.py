@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from flask import request, url_for
 
-from .params import FACETS, UI_LANGS
+from indexer.settings import FACETS, UI_LANGS
 
 #: The parameters a search link carries, in the order they appear in a URL.
 KEPT = ("q", *FACETS, "collapse", "per_page", "ui")

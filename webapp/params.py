@@ -3,10 +3,8 @@ from __future__ import annotations
 
 from flask import current_app, request
 
-from indexer.search.engine import SearchError
-
-FACETS = ("lang", "theme", "country", "type")
-UI_LANGS = ("en", "es", "fr")
+from indexer.errors import SearchError
+from indexer.settings import FACETS, UI_LANGS
 
 
 def search_args() -> dict:

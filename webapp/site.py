@@ -21,9 +21,10 @@ from urllib.parse import quote, unquote, urlsplit
 
 from flask import Blueprint, abort, current_app, g, send_file, url_for
 
+from indexer.settings import META_FILE
+
 bp = Blueprint("site", __name__)
 
-META_FILE = "m4d-meta.json"
 #: The Content-Security-Policy of a served file: inert (no scripts, no forms, no plugins).
 SITE_CSP = ("sandbox; default-src 'none'; style-src 'self'; img-src 'self' data:; "
             "font-src 'self'; media-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
@@ -55,7 +56,7 @@ def _configured_dirs(app) -> list[Path]:
 
 def mounts() -> dict[str, Path]:
     """Return mount name → resolved folder (or single file), re-read when the meta file changes."""
-    app = current_app._get_current_object()
+    app = current_app  # the proxy: each attribute is read from the current app
     meta_path = Path(app.config["INDEX_DIR"]) / META_FILE
     try:
         stamp = meta_path.stat().st_mtime_ns

@@ -8,9 +8,10 @@ from flask import Blueprint, render_template
 from markupsafe import Markup
 
 from indexer.search.results import facet_label
+from indexer.settings import FACETS
 
 from .handle import get_index
-from .params import FACETS, search_args
+from .params import search_args
 
 bp = Blueprint("views", __name__)
 

@@ -102,7 +102,7 @@ class _Heads(NamedTuple):
 class Parts:
     """The positions parts of one term's lists (one per segment), read for any postings.
 
-    Postings are numbered as ``postingfile.Blocks`` numbers them: across the term's lists in
+    Postings are numbered as ``postingfile.BlockPlaces`` numbers them: across the term's lists in
     the order they were added, deleted documents included."""
 
     def __init__(self):

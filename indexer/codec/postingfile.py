@@ -6,7 +6,7 @@ from Whoosh's postings file: blocks of postings, each a pickled (ids as deltas, 
 values) tuple, zlib-compressed when the list is long, whose ids and weights become arrays
 without a matcher call per posting (a protocol-2 block, Whoosh's own writer's, is cut
 before its values: unpickling them is most of the work). The values (each posting's
-positions) are read only when a phrase needs them (``Blocks``): from the list's positions
+positions) are read only when a phrase needs them (``BlockPlaces``): from the list's positions
 part when it has one (``positions``), else from its blocks. Deleted documents are left
 out, as Whoosh's reader does.
 """
@@ -54,13 +54,13 @@ class Postings(NamedTuple):
 
     ids: np.ndarray
     scores: np.ndarray
-    blocks: Blocks
+    blocks: BlockPlaces
 
     def __len__(self) -> int:
         return len(self.ids)
 
 
-class Blocks:
+class BlockPlaces:
     """Where each block of a term's postings lies, so that the positions (Whoosh's values)
     of a few postings can be read without unpickling those of all the others."""
 
@@ -145,7 +145,7 @@ class Blocks:
         return out
 
 
-def read_term(reader, fieldname: str, btext: bytes, blocks: Blocks, segment: int,
+def read_term(reader, fieldname: str, btext: bytes, blocks: BlockPlaces, segment: int,
               values: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, int]:
     """Return a term's postings in one segment as ``read_postings`` does, and its document
     frequency there (deleted documents counted, as Whoosh's idf counts them). A row the fast
@@ -226,7 +226,7 @@ def term_row(tindex, key: bytes) -> bytes:
     raise KeyError(key)
 
 
-def _read_blocks(postfile, offset: int, length: int, blocks: Blocks, segment: int,
+def _read_blocks(postfile, offset: int, length: int, blocks: BlockPlaces, segment: int,
                  values: bool) -> tuple[np.ndarray, np.ndarray]:
     """Return the docnums and weights of a posting list written at offset, from its blocks."""
     data = postfile.get(offset, length)
@@ -317,7 +317,7 @@ def _joined(delta_parts: list, weight_parts: list, lasts: list) -> tuple[np.ndar
     return np.cumsum(deltas), np.concatenate(weight_parts).astype(np.float64, copy=False)
 
 
-def read_postings(m, blocks: Blocks, segment: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def read_postings(m, blocks: BlockPlaces, segment: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Return the docnums (int64) and weights (float64) of a matcher's postings without
     deleted documents, and which postings were kept (None: all), one posting at a time, with
     their values (for a reader that is not W3's: W3's is read by ``read_term``)."""

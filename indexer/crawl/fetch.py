@@ -10,21 +10,19 @@ import io
 import logging
 import threading
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from importlib.metadata import PackageNotFoundError, version
 from urllib.parse import urljoin
 
 import httpx
 from lxml import etree
 from protego import Protego
 
-from indexer.crawl.local import SkipPage
+from indexer.errors import FetchError, SkipPage
+from indexer.settings import ROBOTS_TOKEN, CrawlSettings
 
 log = logging.getLogger(__name__)
 
-#: The product token robots.txt rules are matched against.
-ROBOTS_TOKEN = "m4d-search"
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 TEXT_TYPES = frozenset({"text/plain"})
 #: Types that say nothing about the content: the body is sniffed instead.
@@ -41,52 +39,6 @@ ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309 asks crawlers to read at least 500 KiB
 SITEMAP_MAX_BYTES = 50 * 1024 * 1024  # the sitemaps.org limit (uncompressed)
 
 
-def _product_version() -> str:
-    try:
-        return version("m4d-search")
-    except PackageNotFoundError:  # running from a source tree
-        return "dev"
-
-
-@dataclass
-class CrawlSettings:
-    """Settings of a web crawl: each with its default and what it does (README lists them)."""
-
-    delay: float = field(default=1.0, metadata={"help": "seconds between two requests to one host; "
-                                                        "robots.txt Crawl-delay wins when larger"})
-    revalidated_delay: float = field(default=0.25, metadata={
-        "help": "after a 304 Not Modified answer (no page transferred), this fraction of the delay; "
-                "robots.txt Crawl-delay still applies in full"})
-    contact: str = field(default="", metadata={"help": "a URL or e-mail address for site owners, "
-                                                       "sent in the User-Agent"})
-    timeout: float = field(default=10.0, metadata={"help": "seconds to connect and between two reads; "
-                                                           "a whole response must arrive within 4× this"})
-    max_bytes: int = field(default=5 * 1024 * 1024, metadata={"help": "pages larger than this are skipped"})
-    retries: int = field(default=2, metadata={"help": "retries after a timeout, a network error, 429 or 5xx "
-                                                      "(none after another 4xx)"})
-    backoff: float = field(default=1.0, metadata={"help": "first retry wait in seconds, doubled each time; "
-                                                          "Retry-After wins when larger"})
-    max_retry_wait: float = field(default=60.0, metadata={"help": "a Retry-After longer than this gives up"})
-    concurrency: int = field(default=4, metadata={"help": "fetches at once, across hosts (one per host)"})
-    max_redirects: int = field(default=5, metadata={"help": "redirects followed from one URL"})
-    max_crawl_delay: float = field(default=30.0, metadata={"help": "cap on a robots.txt Crawl-delay"})
-    max_depth: int = field(default=20, metadata={"help": "link depth when --max-depth is not given"})
-    max_url_length: int = field(default=2048, metadata={"help": "longer URLs are refused as link traps"})
-    max_query_variants: int = field(default=100, metadata={"help": "distinct queries followed per path "
-                                                                   "(calendar and filter traps)"})
-    max_sitemaps: int = field(default=50, metadata={"help": "sitemap files read per crawl (index files too)"})
-
-    @property
-    def user_agent(self) -> str:
-        contact = f"; +{self.contact}" if self.contact else ""
-        return f"Mozilla/5.0 (compatible; {ROBOTS_TOKEN}/{_product_version()}{contact})"
-
-    @classmethod
-    def documented(cls) -> list[tuple[str, object, str]]:
-        """Return (name, default, help) of every setting."""
-        return [(f.name, f.default, f.metadata["help"]) for f in fields(cls)]
-
-
 @dataclass
 class Response:
     """What one GET answered (after retries). ``body`` is read only for a 200."""
@@ -100,9 +52,6 @@ class Response:
     location: str | None = None  # the absolute target of a redirect
     attempts: int = 1
 
-
-class FetchError(Exception):
-    """A request that failed for good: timeout or network error after the retries."""
 
 
 def media_type(header: str | None) -> tuple[str, str | None]:

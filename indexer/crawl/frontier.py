@@ -7,8 +7,9 @@ from collections import Counter, deque
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from indexer.crawl.fetch import CrawlSettings, Robots
+from indexer.crawl.fetch import Robots
 from indexer.crawl.urls import Scope, origin, trap_reason
+from indexer.settings import CrawlSettings
 
 
 @dataclass

@@ -1,5 +1,5 @@
-"""Crawl sources: local ones here (a folder, a single file or a ``file://`` URL), websites in
-``crawl_http``; ``make_crawlers`` picks the crawler for each source.
+"""Crawl a local source: a folder, a single file or a ``file://`` URL (websites: ``web``;
+``sources.make_crawlers`` picks the crawler for each source).
 
 A crawler hands out Pages breadth-first and is told the links found in each one
 (``add_links``); LocalCrawler follows only links that stay inside the source's folder.
@@ -15,22 +15,14 @@ from collections import deque
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from indexer.errors import SkipPage, SourceError
 from indexer.model import Page
+from indexer.settings import MAX_PAGE_BYTES
 
 log = logging.getLogger(__name__)
 
 HTML_SUFFIXES = {".html", ".htm", ".xhtml", ".shtml"}
 TEXT_SUFFIXES = {".txt", ".text"}
-#: Pages larger than this are skipped (bytes).
-MAX_PAGE_BYTES = 5 * 1024 * 1024
-
-
-class SourceError(Exception):
-    """A crawl source that cannot be read at all (missing path, unsupported scheme)."""
-
-
-class SkipPage(Exception):
-    """A page the crawl leaves out, with the reason."""
 
 
 def path_of(source: str) -> Path:
@@ -41,25 +33,6 @@ def path_of(source: str) -> Path:
     if parts.scheme and len(parts.scheme) > 1:
         raise SourceError(f"{source}: unsupported scheme {parts.scheme!r}")
     return Path(source)
-
-
-def is_web(source: str) -> bool:
-    """Return True for an http(s) source."""
-    return urlsplit(source.strip()).scheme.lower() in ("http", "https")
-
-
-def make_crawlers(sources: list[str], index_dir, *, max_pages=None, max_depth=None, rebuild=False,
-                  allow_domains=(), settings=None) -> list:
-    """Return one LocalCrawler per local source and one HttpCrawler for all web sources."""
-    crawlers: list = [LocalCrawler(s, max_pages=max_pages, max_depth=max_depth)
-                      for s in sources if not is_web(s)]
-    web = [s for s in sources if is_web(s)]
-    if web:
-        from indexer.crawl.web import HttpCrawler
-
-        crawlers.append(HttpCrawler(web, index_dir, settings=settings, allow_domains=allow_domains,
-                                    max_pages=max_pages, max_depth=max_depth, rebuild=rebuild))
-    return crawlers
 
 
 def sniff_type(path: Path, head: bytes) -> str | None:

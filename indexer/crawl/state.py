@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
+from indexer.errors import CrawlLocked
+
 STATE_DIR = "crawl"
 STATE_FILE = "state.sqlite"
 LOCK_FILE = "lock"
@@ -36,9 +38,6 @@ CREATE TABLE IF NOT EXISTS pages (
 )
 """
 
-
-class CrawlLocked(Exception):
-    """Another crawl is writing this index."""
 
 
 @contextmanager

@@ -15,12 +15,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from indexer.crawl.fetch import CrawlSettings, Fetcher, FetchError, Response, fetch_robots, parse_sitemap
+from indexer.crawl.fetch import Fetcher, Response, fetch_robots, parse_sitemap
 from indexer.crawl.frontier import Frontier, Host, Task
-from indexer.crawl.local import SkipPage, SourceError
 from indexer.crawl.state import CrawlState, PageState, now_iso
 from indexer.crawl.urls import Scope, normalize, origin
+from indexer.errors import FetchError, SkipPage, SourceError
 from indexer.model import Page, ParsedPage
+from indexer.settings import CrawlSettings
 
 log = logging.getLogger(__name__)
 

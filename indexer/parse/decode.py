@@ -15,10 +15,7 @@ import re
 from bs4 import UnicodeDammit
 from bs4.dammit import EncodingDetector
 
-
-class ExtractError(Exception):
-    """The page cannot be read as text (binary data, undecodable)."""
-
+from indexer.errors import ExtractError
 
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
          (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))

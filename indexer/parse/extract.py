@@ -1,4 +1,4 @@
-"""Extract: a fetched Page (HTML or plain text) → ParsedPage of blocks, links and metadata.
+"""Extract: a fetched Page (HTML or plain text) → ParsedPage of passages, links and metadata.
 
 HTML is parsed once with lxml (libxml2's lenient HTML parser, the one BeautifulSoup's "lxml"
 builder uses) and walked directly; the bytes are decoded first (``decode``).
@@ -12,15 +12,16 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import lxml.html
 from lxml import etree
 
-from indexer.model import Block, Page, ParsedPage
+from indexer.errors import ExtractError
+from indexer.model import Page, ParsedPage, Passage
 from indexer.parse import limits
-from indexer.parse.decode import ExtractError, decode
+from indexer.parse.decode import decode
 from indexer.text.analyzers import normalize
 
 __all__ = ["ExtractError", "decode", "extract", "extract_html", "extract_text", "clean", "first_sentence"]
 
 #: Elements whose text is a paragraph of its own when they hold no other such element.
-LEAF_BLOCKS = frozenset(
+PASSAGE_TAGS = frozenset(
     "p h1 h2 h3 h4 h5 h6 li dt dd blockquote pre td th figcaption caption address summary".split())
 #: Elements whose text never reaches the index.
 SKIP = frozenset("script style noscript template svg math iframe object embed nav head "
@@ -98,12 +99,12 @@ _NO_TEXT = frozenset("script style template rt rp".split())
 
 
 def extract_html(page: Page) -> ParsedPage:
-    """Parse HTML with lxml into blocks, links and metadata: one pass over the tags that
+    """Parse HTML with lxml into passages, links and metadata: one pass over the tags that
     carry metadata, one walk over the body."""
     markup, limited = limits.cap_markup(decode(page.body, page.encoding, is_html=True))
     root = parse_html(markup)
     if root is None:
-        return ParsedPage(url=page.url, title="", lang=None, blocks=[], source=page.source, limited=limited)
+        return ParsedPage(url=page.url, title="", lang=None, passages=[], source=page.source, limited=limited)
     title = None
     robots, alternates, hrefs = [], [], []
     canonical = base_href = None
@@ -140,11 +141,11 @@ def extract_html(page: Page) -> ParsedPage:
             alternate_urls[lang] = target
     links = limits.cap_links([t for t in (_absolute(base, h) for h in hrefs) if t], limited)
     body = root.find("body")
-    blocks = limits.cap_blocks(_walk(body if body is not None else root, base), limited)
+    passages = limits.cap_passages(_walk(body if body is not None else root, base), limited)
     if not title:
-        title = next((b.text for b in blocks if b.level == 1), "")
+        title = next((b.text for b in passages if b.level == 1), "")
     return ParsedPage(url=url, title=title, lang=primary_lang(root.get("lang") or root.get("xml:lang")),
-                      blocks=blocks, links=links, alternates=alternate_urls, source=page.source,
+                      passages=passages, links=links, alternates=alternate_urls, source=page.source,
                       noindex="noindex" in robots_text or "none" in robots_text,
                       nofollow="nofollow" in robots_text or "none" in robots_text, limited=limited)
 
@@ -189,10 +190,10 @@ def _text(el) -> str:
 
 
 def _walk(root, base: str):
-    """Yield blocks in reading order, iteratively and in linear time (pages may nest
+    """Yield passages in reading order, iteratively and in linear time (pages may nest
     thousands deep): which elements hold a paragraph-level element, and each element's
     anchor and language, are worked out once, not searched for again at every level."""
-    holders = _block_holders(root)
+    holders = _passage_holders(root)
     stack = [(_nodes(root), _context(root))]
     loose: list[str] = []
     while stack:
@@ -200,10 +201,10 @@ def _walk(root, base: str):
         child = next(children, None)
         if child is None:
             stack.pop()
-            block = _loose_block(loose, context)
+            passage = _loose_passage(loose, context)
             loose = []
-            if block:
-                yield block
+            if passage:
+                yield passage
             continue
         if isinstance(child, str):
             loose.append(child)
@@ -211,21 +212,21 @@ def _walk(root, base: str):
         name = child.tag
         if not isinstance(name, str) or name in SKIP or name in _NO_TEXT:
             continue  # comments, processing instructions, skipped elements (their tails stay)
-        if name in LEAF_BLOCKS and child not in holders:
-            block = _loose_block(loose, context)
+        if name in PASSAGE_TAGS and child not in holders:
+            passage = _loose_passage(loose, context)
             loose = []
-            if block:
-                yield block
-            block = _element_block(child, base, _inner_context(context, child))
-            if block:
-                yield block
+            if passage:
+                yield passage
+            passage = _element_passage(child, base, _inner_context(context, child))
+            if passage:
+                yield passage
         elif name in _INLINE and child not in holders:
             loose.append(_text(child))
         else:
-            block = _loose_block(loose, context)
+            passage = _loose_passage(loose, context)
             loose = []
-            if block:
-                yield block
+            if passage:
+                yield passage
             stack.append((_nodes(child), _inner_context(context, child)))
 
 
@@ -233,15 +234,15 @@ _INLINE = frozenset("a abbr b bdi bdo br cite code data del dfn em i ins kbd mar
                     "span strong sub sup time u var wbr font".split())
 
 
-def _block_holders(root) -> set:
-    """Return the elements under root that contain a LEAF_BLOCKS element.
+def _passage_holders(root) -> set:
+    """Return the elements under root that contain a PASSAGE_TAGS element.
 
     Marking stops at the first ancestor already marked (its own ancestors are marked
     too), so the whole pass is linear in the size of the tree. (The set holds lxml's
     element proxies, which keeps each one the same object while the walk runs.)
     """
     holders: set = set()
-    for node in root.iterdescendants(*LEAF_BLOCKS):
+    for node in root.iterdescendants(*PASSAGE_TAGS):
         parent = node.getparent()
         while parent is not None and parent not in holders:
             holders.add(parent)
@@ -275,7 +276,7 @@ def _inner_context(outer: tuple[str | None, str | None], el) -> tuple[str | None
     return anchor, own or lang
 
 
-def _element_block(el, base: str, context: tuple[str | None, str | None]) -> Block | None:
+def _element_passage(el, base: str, context: tuple[str | None, str | None]) -> Passage | None:
     text = clean(_text(el))
     if not text:
         return None
@@ -285,47 +286,47 @@ def _element_block(el, base: str, context: tuple[str | None, str | None]) -> Blo
     if len(links) == 1 and clean(_text(links[0])) == text:
         href = _absolute(base, links[0].get("href"))
     level = int(el.tag[1]) if re.fullmatch(r"h[1-6]", el.tag) else 0
-    return Block(text=text, level=level, anchor=anchor, lang=lang, href=href,
+    return Passage(text=text, level=level, anchor=anchor, lang=lang, href=href,
                  css=" ".join((el.get("class") or "").split()))
 
 
-def _loose_block(parts: list[str], context: tuple[str | None, str | None]) -> Block | None:
+def _loose_passage(parts: list[str], context: tuple[str | None, str | None]) -> Passage | None:
     text = clean(" ".join(parts))
     if not text:
         return None
     anchor, lang = context
-    return Block(text=text, anchor=anchor, lang=lang)
+    return Passage(text=text, anchor=anchor, lang=lang)
 
 
 # Plain text
 
 
 def extract_text(page: Page) -> ParsedPage:
-    """Read a plain-text page: one block per line, headings and teasers guessed from shape."""
+    """Read a plain-text page: one passage per line, headings and teasers guessed from shape."""
     text, limited = limits.cap_text(decode(page.body, page.encoding, is_html=False).lstrip("\ufeff"))
-    blocks = limits.cap_blocks((b for b in (_line_block(line) for line in text.splitlines()) if b), limited)
+    passages = limits.cap_passages((b for b in (_line_passage(line) for line in text.splitlines()) if b), limited)
     title = ""
-    if blocks:
-        first = blocks[0]
+    if passages:
+        first = passages[0]
         title = first.text if first.is_heading else first_sentence(first.text)
-    return ParsedPage(url=page.url, title=title, lang=None, blocks=blocks, source=page.source, limited=limited)
+    return ParsedPage(url=page.url, title=title, lang=None, passages=passages, source=page.source, limited=limited)
 
 
-def _line_block(line: str) -> Block | None:
+def _line_passage(line: str) -> Passage | None:
     text = clean(line)
     if not text:
         return None
     indented = line[:1].isspace()
     if indented and _ELLIPSIS_END.search(text):
-        return Block(text=text, teaser=True)
+        return Passage(text=text, teaser=True)
     words = text.split()
     if text[0] in _QUOTES or len(words) > 14:
-        return Block(text=text)
+        return Passage(text=text)
     if text.endswith(":") and ": " not in text[:-1]:
-        return Block(text=text, level=3)  # a sub-heading such as "Development context:"
+        return Passage(text=text, level=3)  # a sub-heading such as "Development context:"
     if len(words) <= 8 and ":" not in text and text[-1] not in ".!?;,…" and text[0].isupper():
-        return Block(text=text, level=2)
-    return Block(text=text)
+        return Passage(text=text, level=2)
+    return Passage(text=text)
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"“«¿¡(]?[A-ZÀ-Ý0-9])")

@@ -51,7 +51,7 @@ def parse(text: str) -> Labels | None:
     A label line starts with a known label and has at least two of country, theme and
     keywords (so a sentence such as "Theme: …" alone stays body text).
     """
-    head = fold_aligned(text[:200])  # cheap test first: blocks may be 500,000 characters long
+    head = fold_aligned(text[:200])  # cheap test first: passages may be 500,000 characters long
     first = _LABEL_RE.search(head)
     if first is None or head[:first.start()].strip():
         return None

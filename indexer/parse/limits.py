@@ -13,6 +13,8 @@ import signal
 import threading
 from contextlib import contextmanager
 
+from indexer.errors import PageTimeout
+
 #: Characters of decoded markup (or plain text) parsed per page; the rest is not read.
 MAX_MARKUP_CHARS = 2_000_000
 #: Tags parsed per page: the parse tree, and so memory, grows with them.
@@ -26,14 +28,9 @@ MAX_TITLE_CHARS = 300
 #: Values of one label (countries, themes, keywords) per document, and characters of each.
 MAX_LABEL_VALUES = 50
 MAX_LABEL_CHARS = 120
-#: Longest word indexed; longer "words" (base64 blobs, runaway strings) are dropped.
-MAX_TOKEN_CHARS = 100
-#: Wall-clock seconds for extracting and segmenting one page.
+#: Wall-clock seconds for extracting one page and splitting its listing.
 PAGE_SECONDS = 30.0
 
-
-class PageTimeout(Exception):
-    """A page took longer than its budget; the crawl skips it."""
 
 
 def cap_markup(markup: str) -> tuple[str, list[str]]:
@@ -58,19 +55,19 @@ def cap_text(text: str, limit: int = MAX_MARKUP_CHARS) -> tuple[str, list[str]]:
     return text[:limit], [f"read the first {limit} characters"]
 
 
-def cap_blocks(blocks, notes: list[str]) -> list:
-    """Take blocks in order until MAX_TEXT_CHARS characters of text; the generator stops there."""
+def cap_passages(passages, notes: list[str]) -> list:
+    """Take passages in order until MAX_TEXT_CHARS characters of text; the generator stops there."""
     kept, total = [], 0
-    for block in blocks:
+    for passage in passages:
         room = MAX_TEXT_CHARS - total
-        if len(block.text) > room:
+        if len(passage.text) > room:
             if room > 0:
-                block.text = shorten(block.text, room)
-                kept.append(block)
+                passage.text = shorten(passage.text, room)
+                kept.append(passage)
             notes.append(f"kept the first {MAX_TEXT_CHARS} characters of text")
             break
-        kept.append(block)
-        total += len(block.text)
+        kept.append(passage)
+        total += len(passage.text)
     return kept
 
 
@@ -103,10 +100,10 @@ def cap_document(doc) -> None:
 
 @contextmanager
 def page_budget(seconds: float | None = None):
-    """Raise PageTimeout in the block once it has run for seconds (default PAGE_SECONDS).
+    """Raise PageTimeout in the ``with`` body once it has run for seconds (default PAGE_SECONDS).
 
     It uses SIGALRM, so it works in the main thread of a POSIX process (the CLI); elsewhere
-    the block runs unbounded in time, still bounded by the caps above.
+    the body runs unbounded in time, still bounded by the caps above.
     """
     seconds = PAGE_SECONDS if seconds is None else seconds
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):

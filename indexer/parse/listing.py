@@ -1,4 +1,4 @@
-"""Segment: a ParsedPage → Documents. A listing page (a country profile) is cut into its
+"""Listings: a ParsedPage → Documents. A listing page (a country profile) is split into its
 items: each project, news excerpt, event and case-study abstract becomes its own Document
 with a ``#fragment`` id; the rest of the page is the profile itself.
 """
@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-from indexer.model import Block, Document, ParsedPage
+from indexer.model import Document, ParsedPage, Passage
 from indexer.parse import labels as label_line
 from indexer.parse.extract import first_sentence
 from indexer.text.analyzers import fold
@@ -37,18 +37,18 @@ def section_kind(heading: str) -> str | None:
 class _Item:
     kind: str
     anchor: str | None
-    heading: Block | None = None
-    blocks: list[Block] = field(default_factory=list)
+    heading: Passage | None = None
+    passages: list[Passage] = field(default_factory=list)
 
 
-def segment(page: ParsedPage) -> list[Document]:
+def split_listing(page: ParsedPage) -> list[Document]:
     """Cut a page into Documents: the page itself (if it has text) and its listed items."""
-    root: list[Block] = []
+    root: list[Passage] = []
     items: list[_Item] = []
     section: tuple[str, int, str | None] | None = None  # kind, heading level, anchor
     item_level: int | None = None
     current: _Item | None = None
-    for b in page.blocks:
+    for b in page.passages:
         kind = section_kind(b.text) if b.is_heading else None
         if kind:
             section, item_level, current = (kind, b.level, b.anchor), None, None
@@ -61,19 +61,19 @@ def segment(page: ParsedPage) -> list[Document]:
         skind, _, sanchor = section
         if b.teaser and skind not in ("event", "news"):
             # An excerpt standing alone among projects is a news teaser that lost its heading.
-            items.append(_Item("news", b.anchor if b.anchor != sanchor else None, blocks=[b]))
+            items.append(_Item("news", b.anchor if b.anchor != sanchor else None, passages=[b]))
             current = None
         elif b.is_heading and (item_level is None or b.level <= item_level):
             item_level = b.level
             current = _Item(skind, b.anchor if b.anchor != sanchor else None, heading=b)
             items.append(current)
         elif b.is_heading and current is not None:
-            current.blocks.append(b)
+            current.passages.append(b)
         elif skind == "case-study" or current is None or _starts_new_item(b, current, sanchor, skind):
-            current = _Item(skind, b.anchor if b.anchor != sanchor else None, blocks=[b])
+            current = _Item(skind, b.anchor if b.anchor != sanchor else None, passages=[b])
             items.append(current)
         else:
-            current.blocks.append(b)
+            current.passages.append(b)
 
     docs = []
     root_doc = _document(page, page.url, page.title, root, "page")
@@ -81,21 +81,21 @@ def segment(page: ParsedPage) -> list[Document]:
         docs.append(root_doc)
     counters: dict[str, int] = {}
     for item in items:
-        if item.kind == "case-study" and item.heading is None and len(item.blocks) == 1 \
-                and item.blocks[0].href:
+        if item.kind == "case-study" and item.heading is None and len(item.passages) == 1 \
+                and item.passages[0].href:
             continue  # a link to the case study's own page, which is indexed from there
         counters[item.kind] = counters.get(item.kind, 0) + 1
         n = counters[item.kind]
         anchor = item.anchor or f"{item.kind}-{n}"
         title = _item_title(item)
-        doc = _document(page, f"{page.url}#{anchor}", title, item.blocks, item.kind)
+        doc = _document(page, f"{page.url}#{anchor}", title, item.passages, item.kind)
         if doc is not None:
             doc.listing, doc.position = page.url, n
             docs.append(doc)
     return docs
 
 
-def _starts_new_item(b: Block, current: _Item, sanchor: str | None, skind: str) -> bool:
+def _starts_new_item(b: Passage, current: _Item, sanchor: str | None, skind: str) -> bool:
     if b.anchor and b.anchor != sanchor and b.anchor != current.anchor:
         return True
     # Events and news without headings or anchors: one paragraph each.
@@ -103,26 +103,26 @@ def _starts_new_item(b: Block, current: _Item, sanchor: str | None, skind: str) 
 
 
 def _item_title(item: _Item) -> str:
-    for b in item.blocks[:1]:
+    for b in item.passages[:1]:
         m = _QUOTED.match(b.text)
         if m or "title" in b.css:
             return m.group(1) if m else b.text
     if item.heading is not None and not re.fullmatch(r"\D+ \d+", item.heading.text):
         return item.heading.text
-    first = next((b.text for b in item.blocks if not b.is_heading), "")
+    first = next((b.text for b in item.passages if not b.is_heading), "")
     parsed = label_line.parse(first)
     if parsed is not None:
         first = parsed.rest
     return first_sentence(first) or (item.heading.text if item.heading else "")
 
 
-def _document(page: ParsedPage, doc_id: str, title: str, blocks: list[Block],
+def _document(page: ParsedPage, doc_id: str, title: str, passages: list[Passage],
               kind: str) -> Document | None:
-    """Build one Document from blocks, reading its label line into fields."""
+    """Build one Document from passages, reading its label line into fields."""
     parts: list[str] = []
     found = None
     lang = None
-    for b in blocks:
+    for b in passages:
         if b.is_heading and b.text == title:
             continue
         if lang is None and b.lang:

@@ -21,36 +21,21 @@ from whoosh.qparser import AndGroup, MultifieldParser
 from whoosh.query import Every, NullQuery
 from whoosh.searching import Hit, Results
 
+from indexer.errors import IndexMissing, QueryTooBroad, SearchError
 from indexer.schema import FACET_FIELDS, text_fields
 from indexer.search import results, snippets, translations
 from indexer.search.cache import VersionedCache, configured_size
 from indexer.search.matchsets import MatchSets, exact_top
 from indexer.search.query import Plan, QueryBuilder, has_syntax, is_question, quoted_phrase, tidy_query
-from indexer.search.querylimits import QueryTooBroad, bound_query
+from indexer.search.querylimits import bound_query
 from indexer.search.scores import ArrayScores
-from indexer.search.topk import Ranked, count_matches, rank_plan
+from indexer.search.topk import ScoredMatches, count_matches, score_plan
 from indexer.search.versions import VersionData
 from indexer.search.weighting import Ranking
+from indexer.settings import MAX_PER_PAGE, MAX_QUERY_CHARS, META_FILE
 from indexer.text import taxonomy
 from indexer.text.analyzers import normalize
 from indexer.text.chains import compile_chain
-
-MAX_QUERY_CHARS = 500
-MAX_PER_PAGE = 100
-META_FILE = "m4d-meta.json"
-
-
-class SearchError(ValueError):
-    """Bad search input (unknown filter value, bad page, overlong query): a 400, exit 2."""
-
-
-class IndexMissing(Exception):
-    """No index at the given folder."""
-
-
-def default_index_dir() -> str:
-    """Return ``$M4D_INDEX`` or ``var/index``."""
-    return os.environ.get("M4D_INDEX") or "var/index"
 
 
 class SearchIndex:
@@ -111,7 +96,7 @@ class SearchIndex:
             self.versions.facet_column(searcher, field)
         self.versions.group_column(searcher)
         self.versions.links(searcher)
-        self.versions.vocabulary(searcher)
+        self.versions.lexicon(searcher)
         self._scores.warm(searcher, self._chains)
 
     def last_search_cached(self) -> bool:
@@ -145,8 +130,8 @@ class SearchIndex:
             if query is not NullQuery:
                 # Wildcards, ranges and fuzzy terms expand within bounds (querylimits).
                 return Plan(bound_query(query, (searcher or self.searcher()).reader()))
-        vocabulary = self.versions.vocabulary(searcher or self.searcher())
-        return self._builder.plan(text, vocabulary, question)
+        lexicon = self.versions.lexicon(searcher or self.searcher())
+        return self._builder.plan(text, lexicon, question)
 
     def search(self, q: str = "", filters: dict[str, list[str]] | None = None, page: int = 1,
                per_page: int = 10, collapse: bool = False, ui: str = "en") -> dict:
@@ -189,14 +174,14 @@ class SearchIndex:
             matched_ids = _array(self._sets.docs(searcher, generation, Every()))
         else:
             if plan.clauses:
-                found = rank_plan(self._scores, searcher, generation, plan, memo)
+                found = score_plan(self._scores, searcher, generation, plan, memo)
                 if found is not None:
                     ranked, clause_ids = found
                     matched_ids = count_matches(clause_ids, plan.required, plan.relax, size)
             else:
                 scored = self._scores.scores(searcher, generation, query, memo)
                 if scored is not None:
-                    ranked, matched_ids = Ranked(scored), scored.ids
+                    ranked, matched_ids = ScoredMatches(scored), scored.ids
             if ranked is None:
                 matched_ids = _array(plan.matches(searcher, lambda sub: self._sets.docs(searcher, generation, sub)))
         matched = np.zeros(size, dtype=bool)
@@ -264,7 +249,7 @@ class SearchIndex:
         return value in taxonomy.theme_ids() or value in self.versions.facet_sets(self.searcher(), "theme")
 
     def _page(self, searcher, query, final: np.ndarray, page: int, per_page: int, collapse: bool,
-              pool: np.ndarray | None = None, ranked: Ranked | None = None):
+              pool: np.ndarray | None = None, ranked: ScoredMatches | None = None):
         """Return the page's hits; final: the documents shown (a mask); pool: direct matches
         whose versions are in final; ranked: the matches' scores, when known (else Whoosh
         scores)."""

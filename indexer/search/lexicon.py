@@ -12,7 +12,7 @@ MIN_TYPO_LENGTH = 5
 NEUTRAL_FIELDS = ("content_any", "title_any")
 
 
-class Vocabulary:
+class Lexicon:
     """The words of one index version: which exist, their accented forms, their corrections.
 
     Read once per index version from the index's own lexicons (held in memory: a word and a
@@ -41,7 +41,7 @@ class Vocabulary:
             self.forms[lang] = forms
 
     @classmethod
-    def merged(cls, parts: list[Vocabulary]) -> Vocabulary:
+    def merged(cls, parts: list[Lexicon]) -> Lexicon:
         """Return the vocabulary of an index made of segments, from each segment's own
         (the same as reading the whole index: counts add up, forms unite in lexicon order)."""
         if len(parts) == 1:

@@ -23,7 +23,7 @@ class PhraseBound:
     words are near enough, and the check of that, one document at a time."""
 
     def __init__(self, ids, scores, words: list, at: list, slop: int, format_):
-        """:param words: for each word, (a searcher, its postings' ``scores.Blocks``); at: for
+        """:param words: for each word, (a searcher, its postings' ``scores.BlockPlaces``); at: for
             each word, the place of each candidate among its postings."""
         self.ids, self.scores = ids, scores
         self._words, self._at, self._slop = words, at, slop

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from whoosh.lang.stopwords import stoplists
 from whoosh.query import And, Or, Phrase, Term
 
-from indexer.search.lexicon import Vocabulary
+from indexer.search.lexicon import Lexicon
 from indexer.search.weighting import Ranking
 from indexer.text import glossary
 from indexer.text.analyzers import STEMMED, TOKEN_PATTERN, fold, normalize
@@ -42,7 +42,7 @@ QUESTION_WORDS = {
 #: Query-side stopwords: any language's stopwords and interrogatives, accent-folded.
 QUERY_STOPWORDS = frozenset(fold(w) for lang in STEMMED for w in stoplists.get(lang, ())) | frozenset(
     fold(w) for words in QUESTION_WORDS.values() for w in words.split())
-#: Most spelling corrections per query (``lexicon.Vocabulary.correct``).
+#: Most spelling corrections per query (``lexicon.Lexicon.correct``).
 MAX_CORRECTIONS = 4
 
 _WORD = re.compile(TOKEN_PATTERN)
@@ -219,11 +219,11 @@ class QueryBuilder:
         folded = fold(word)
         return None if folded in QUERY_STOPWORDS else self.stem(lang, folded)
 
-    def word_query(self, word: str, vocabulary: Vocabulary | None):
+    def word_query(self, word: str, lexicon: Lexicon | None):
         """Return the OR of every field's term for word and its other accented forms."""
-        return Or(self.word_terms(word, vocabulary))
+        return Or(self.word_terms(word, lexicon))
 
-    def word_terms(self, word: str, vocabulary: Vocabulary | None, weight: float = 1.0,
+    def word_terms(self, word: str, lexicon: Lexicon | None, weight: float = 1.0,
                    langs=STEMMED) -> list:
         """Return every field's term for word and its other accented forms."""
         r = self.ranking
@@ -231,8 +231,8 @@ class QueryBuilder:
         subs = []
         for lang in langs:
             forms = {word, folded}
-            if vocabulary is not None:
-                forms.update(vocabulary.forms[lang].get(folded, ()))
+            if lexicon is not None:
+                forms.update(lexicon.forms[lang].get(folded, ()))
             for s in sorted({s for s in (self.stem(lang, w) for w in forms) if s}):
                 subs.append(Term(f"content_{lang}", s, boost=weight * r.stem_weight))
                 subs.append(Term(f"title_{lang}", s, boost=weight * r.stem_weight * r.title_weight))
@@ -240,7 +240,7 @@ class QueryBuilder:
         subs.append(Term("title_any", folded, boost=weight * r.any_weight * r.title_weight))
         return subs
 
-    def translation_queries(self, terms: list[glossary.Term], vocabulary: Vocabulary | None,
+    def translation_queries(self, terms: list[glossary.Term], lexicon: Lexicon | None,
                             original) -> list:
         """Return the queries of glossary translations, at the glossary's weight, leaving out
         the terms the original query already has (and repeats: two words, one stem)."""
@@ -249,7 +249,7 @@ class QueryBuilder:
         out = []
         for term in terms:
             if len(term.words) == 1:
-                queries = self.word_terms(term.words[0], vocabulary, weight, langs=(term.lang,))
+                queries = self.word_terms(term.words[0], lexicon, weight, langs=(term.lang,))
             else:
                 stems = [s for s in (self.stem(term.lang, w) for w in term.words) if s]
                 words = [fold(w) for w in term.words if fold(w) not in QUERY_STOPWORDS]
@@ -261,7 +261,7 @@ class QueryBuilder:
                     out.append(q)
         return out
 
-    def plan(self, text: str, vocabulary: Vocabulary | None = None,
+    def plan(self, text: str, lexicon: Lexicon | None = None,
              question: bool | None = None) -> Plan | None:
         """Return the plan of a plain-words query, or None when it has no word.
 
@@ -282,9 +282,9 @@ class QueryBuilder:
             folded, correction = fold(w), None
             # A glossary word is a known word even where the index lacks it ("human" is not
             # a typo of "humana"): never corrected, and translated instead.
-            if vocabulary is not None and r.correct_typos and folded not in self.glossary.words \
-                    and corrections < MAX_CORRECTIONS and not vocabulary.frequency(folded):
-                correction = vocabulary.correct(folded)
+            if lexicon is not None and r.correct_typos and folded not in self.glossary.words \
+                    and corrections < MAX_CORRECTIONS and not lexicon.frequency(folded):
+                correction = lexicon.correct(folded)
                 corrections += correction is not None
             if correction in stop:  # a misspelt stopword
                 question = True
@@ -293,9 +293,9 @@ class QueryBuilder:
         if not clauses:  # a query of stopwords alone still looks for them
             clauses = [Clause(w, s, e) for w, s, e in words]
         for clause in clauses:
-            clause.query = self.word_query(clause.word, vocabulary)
-        suggestion = self._suggestion(text, clauses, vocabulary)
-        clauses = self._translate(clauses, vocabulary)
+            clause.query = self.word_query(clause.word, lexicon)
+        suggestion = self._suggestion(text, clauses, lexicon)
+        clauses = self._translate(clauses, lexicon)
         proximity = self._proximity(clauses)
         subs = [c.query for c in clauses] + proximity
         n = len(clauses)
@@ -305,7 +305,7 @@ class QueryBuilder:
             required = n if n <= r.short_query else max(r.short_query, math.ceil(n * r.keyword_min_match))
         return Plan(Or(subs), clauses, required, relax=question, suggestion=suggestion, proximity=proximity)
 
-    def _translate(self, clauses: list[Clause], vocabulary) -> list[Clause]:
+    def _translate(self, clauses: list[Clause], lexicon) -> list[Clause]:
         """Add glossary translations: to a word's clause, or, for a phrase, as an alternative
         to all its words together (so a translated phrase can satisfy them)."""
         if not self.ranking.glossary_weight:
@@ -316,12 +316,12 @@ class QueryBuilder:
             done = stop
             if stop - start == 1:
                 c = clauses[start]
-                translations = self.translation_queries(terms, vocabulary, c.query)
+                translations = self.translation_queries(terms, lexicon, c.query)
                 out.append(Clause(c.word, c.start, c.end, Or([c.query] + translations), c.correction))
             else:
                 span = clauses[start:stop]
                 phrase = And([c.query for c in span])
-                translations = self.translation_queries(terms, vocabulary, phrase)
+                translations = self.translation_queries(terms, lexicon, phrase)
                 out.append(Clause(" ".join(c.word for c in span), span[0].start, span[-1].end,
                                   Or([phrase] + translations)))
         return out + clauses[done:]
@@ -339,14 +339,14 @@ class QueryBuilder:
         return out
 
     @staticmethod
-    def _suggestion(text: str, clauses: list[Clause], vocabulary) -> str | None:
+    def _suggestion(text: str, clauses: list[Clause], lexicon) -> str | None:
         """Return the query with its corrected words, as the documents write them."""
         fixed = [c for c in clauses if c.correction]
         if not fixed:
             return None
         out, at = [], 0
         for c in sorted(fixed, key=lambda c: c.start):
-            word = vocabulary.display_form(c.correction)
+            word = lexicon.display_form(c.correction)
             if text[c.start:c.end][:1].isupper():
                 word = word[:1].upper() + word[1:]
             out += [text[at:c.start], word]

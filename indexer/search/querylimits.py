@@ -16,17 +16,16 @@ from itertools import islice
 
 from whoosh.query import Every, FuzzyTerm, MultiTerm, NullQuery, Or, PatternQuery, Prefix, Query, Regex, Term, Wildcard
 
+from indexer.errors import QueryTooBroad
+
 #: Literal characters a wildcard, prefix or regular expression needs before its first special one.
 MIN_PREFIX = 2
 #: Terms one multi-term part may expand to, per field.
 MAX_EXPANSIONS = 64
-#: Vocabulary entries read to find them, per field.
+#: Lexicon entries read to find them, per field.
 MAX_SCAN = 1000
 MIN_BOOST, MAX_BOOST = 0.01, 100.0
 
-
-class QueryTooBroad(ValueError):
-    """A query part that would expand over the whole vocabulary."""
 
 
 def bound_query(query: Query | None, reader) -> Query | None:

@@ -25,7 +25,7 @@ from whoosh import query as wq
 from whoosh import scoring
 from whoosh.reading import TermNotFound
 
-from indexer.codec.postingfile import Blocks, Postings, field_lengths, read_term
+from indexer.codec.postingfile import BlockPlaces, Postings, field_lengths, read_term
 from indexer.search.phrases import PhraseBound
 
 
@@ -186,7 +186,7 @@ class ArrayScores:
         return found
 
     def _read(self, searcher, generation: int, fieldname: str, btext: bytes, values: bool) -> Postings | None:
-        blocks = Blocks()
+        blocks = BlockPlaces()
         found, kept_parts = [], []
         frequency, deletions = 0, False
         for segment, (sub, offset) in enumerate(searcher.leaf_searchers()):

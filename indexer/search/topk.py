@@ -12,10 +12,10 @@ from indexer.search.phrases import PhraseBound
 from indexer.search.scores import EMPTY, ArrayScores, Scored, union
 
 
-def rank_plan(scores: ArrayScores, searcher, generation: int, plan, memo: dict) -> tuple[Ranked, list] | None:
+def score_plan(scores: ArrayScores, searcher, generation: int, plan, memo: dict) -> tuple[ScoredMatches, list] | None:
     """Return a plain-words plan's ranking and each clause's matches (docnums), or None if a
     part is not scored as arrays. Its proximity bonuses are checked only for the documents
-    that can reach the page (``Ranked``), not for every match.
+    that can reach the page (``ScoredMatches``), not for every match.
 
     :param memo: ``ArrayScores.scores``'s memo for this search.
     """
@@ -28,10 +28,10 @@ def rank_plan(scores: ArrayScores, searcher, generation: int, plan, memo: dict) 
     bonuses = [scores.phrase_bound(searcher, generation, p, memo) for p in plan.proximity]
     if any(c is None for c in clauses) or any(b is None for b in bonuses):
         return None
-    return Ranked(union(clauses, searcher.doc_count_all()), bonuses), [c.ids for c in clauses]
+    return ScoredMatches(union(clauses, searcher.doc_count_all()), bonuses), [c.ids for c in clauses]
 
 
-class Ranked:
+class ScoredMatches:
     """Every match of a query with its score, where some parts of the score (proximity
     bonuses, ``PhraseBound``) are known only as an upper bound until checked.
 

@@ -16,7 +16,7 @@ from bisect import bisect_right
 import numpy as np
 
 from indexer.schema import link_fields
-from indexer.search.lexicon import Vocabulary
+from indexer.search.lexicon import Lexicon
 
 
 class VersionData:
@@ -54,10 +54,10 @@ class VersionData:
         """Return what a link to each document shows (``Links``)."""
         return self._per_reader(searcher, "links", lambda: Links(searcher))
 
-    def vocabulary(self, searcher) -> Vocabulary:
+    def lexicon(self, searcher) -> Lexicon:
         """Return the index's words."""
-        return self._per_reader(searcher, "vocabulary", lambda: Vocabulary.merged(
-            [self._per_segment(sub.reader(), "vocabulary", Vocabulary) for sub, _ in searcher.leaf_searchers()]))
+        return self._per_reader(searcher, "lexicon", lambda: Lexicon.merged(
+            [self._per_segment(sub.reader(), "lexicon", Lexicon) for sub, _ in searcher.leaf_searchers()]))
 
     def _per_reader(self, searcher, name: str, build):
         """Return build() cached for the searcher's reader (its index version)."""

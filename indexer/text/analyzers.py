@@ -17,11 +17,11 @@ from whoosh.analysis import CharsetFilter, Filter, LowercaseFilter, RegexTokeniz
 from whoosh.lang.stopwords import stoplists
 from whoosh.support.charset import accent_map
 
-from indexer.parse.limits import MAX_TOKEN_CHARS
-
 #: Languages with their own fields and stemmers: ISO 639-1 code → Snowball algorithm.
 STEMMED = {"en": "english", "es": "spanish", "fr": "french"}
 
+#: Longest word indexed; longer "words" (base64 blobs, runaway strings) are cut to this.
+MAX_TOKEN_CHARS = 100
 #: Words: runs of letters and digits; inner dots keep numbers whole ("230.000"), while
 #: apostrophes and hyphens split ("l'expérience" → "l", "expérience").
 TOKEN_PATTERN = r"\w+(?:[.]\w+)*"

@@ -11,10 +11,10 @@ from importlib import resources
 from babel import Locale
 
 from indexer.model import DOC_TYPES
+from indexer.settings import UI_LANGS
 from indexer.text.analyzers import fold
 
 #: UI languages; labels fall back to English.
-UI_LANGS = ("en", "es", "fr")
 #: Locales whose territory names are read to recognise a country label.
 _NAME_LOCALES = ("en", "es", "fr", "pt", "it", "de")
 #: CLDR territory codes that are not ISO 3166-1 countries.
