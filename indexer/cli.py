@@ -1,7 +1,10 @@
 """The ``m4d-search`` command line: crawl, search, stats (``serve`` joins in webapp.cli,
 since nothing in the indexer imports the web app).
 
-Errors are one readable line on stderr: exit 1 for failures, 2 for usage errors.
+Errors are one readable line on stderr: exit 1 for failures, 2 for usage errors. The engine
+and the writer are imported when a command runs, not with this module, so that a Whoosh the
+index codec was not written for (``WhooshVersionError``, raised when ``indexer.codec`` is
+imported) is one line too.
 """
 from __future__ import annotations
 
@@ -9,30 +12,35 @@ import json
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from indexer.errors import IndexMissing, SearchError
-from indexer.search.engine import SearchIndex
+from indexer.errors import IndexUnavailable, SearchError, WhooshVersionError
 from indexer.settings import DEFAULT_INDEX_DIR, default_index_dir
 
+if TYPE_CHECKING:
+    from indexer.search.engine import SearchIndex
 
-def _index_option(f):
+
+def index_option(f):
     return click.option("--index", "index_dir", default=default_index_dir,
                         show_default=f"$M4D_INDEX or {DEFAULT_INDEX_DIR}",
                         type=click.Path(file_okay=False), help="Index folder.")(f)
 
 
-def _fail(message: str, code: int = 1):
+def fail(message: str, code: int = 1):
     click.echo(f"m4d-search: error: {message}", err=True)
     sys.exit(code)
 
 
-def _open(index_dir: str) -> SearchIndex:
+def open_index(index_dir: str) -> SearchIndex:
     try:
+        from indexer.search.engine import SearchIndex
+
         return SearchIndex(index_dir)
-    except IndexMissing as exc:
-        _fail(str(exc))
+    except (IndexUnavailable, WhooshVersionError) as exc:  # missing, another format; another Whoosh
+        fail(str(exc))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -45,7 +53,7 @@ def cli(verbose: bool):
 
 @cli.command()
 @click.argument("sources", nargs=-1, required=True)
-@_index_option
+@index_option
 @click.option("--allow-domain", multiple=True, metavar="D",
               help="Also follow links to domain D and its subdomains (web crawls; default: the seeds' hosts).")
 @click.option("--max-pages", type=click.IntRange(min=1), help="Stop after this many pages.")
@@ -74,11 +82,13 @@ def crawl(sources, index_dir, allow_domain, max_pages, max_depth, delay, contact
                             max_depth=max_depth, allow_domains=allow_domain, settings=settings,
                             progress=stderr_progress, procs=procs)
     except SourceError as exc:
-        _fail(str(exc), 2)
+        fail(str(exc), 2)
+    except IndexUnavailable as exc:  # in another format: only --rebuild replaces it
+        fail(str(exc))
     except (CrawlLocked, LockError) as exc:
-        _fail(str(exc) or f"another process is writing the index in {index_dir}")
+        fail(str(exc) or f"another process is writing the index in {index_dir}")
     except OSError as exc:
-        _fail(f"cannot write the index in {index_dir}: {exc.strerror or exc}")
+        fail(f"cannot write the index in {index_dir}: {exc.strerror or exc}")
     if sys.stderr.isatty():
         click.echo("", err=True)
     click.echo(summary.line(), err=True)
@@ -103,15 +113,15 @@ def crawl(sources, index_dir, allow_domain, max_pages, max_depth, delay, contact
 @click.option("--ui", default="en", show_default=True, type=click.Choice(["en", "es", "fr"]),
               help="Language of facet labels.")
 @click.option("--json", "as_json", is_flag=True, help="Print the /api/search body.")
-@_index_option
+@index_option
 def search(query, lang, theme, country, doc_type, collapse, page, per_page, ui, as_json, index_dir):
     """Search the index for QUERY (empty: browse)."""
-    ix = _open(index_dir)
+    ix = open_index(index_dir)
     filters = {"lang": list(lang), "theme": list(theme), "country": list(country), "type": list(doc_type)}
     try:
         body = ix.search(query, filters, page=page, per_page=per_page, collapse=collapse, ui=ui)
     except SearchError as exc:
-        _fail(str(exc), 2)
+        fail(str(exc), 2)
     if as_json:
         click.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
@@ -135,10 +145,10 @@ def _plain_snippet(snippet: str) -> str:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@_index_option
+@index_option
 def stats(as_json, index_dir):
     """Show documents by language, type, theme and country, and the index size."""
-    body = _open(index_dir).stats()
+    body = open_index(index_dir).stats()
     if as_json:
         click.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
@@ -153,3 +163,5 @@ def main():
         cli(standalone_mode=True)
     except KeyboardInterrupt:
         sys.exit(130)
+    except WhooshVersionError as exc:  # the codec imported by a command
+        fail(str(exc))

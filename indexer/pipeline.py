@@ -17,7 +17,7 @@ from indexer.errors import ExtractError, PageTimeout
 from indexer.parse.extract import extract
 from indexer.parse.limits import cap_document, page_budget
 from indexer.parse.listing import split_listing
-from indexer.write import default_procs, write_documents, write_meta
+from indexer.write import check_writable, default_procs, write_documents, write_meta
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,8 @@ def run_crawl(sources: list[str], index_dir, *, rebuild: bool = False, max_pages
     started = time.monotonic()
     summary = CrawlSummary()
     with crawl_lock(index_dir):
+        if not rebuild:  # an index in another format: refused before the crawl, not after
+            check_writable(index_dir)
         crawlers = make_crawlers(sources, index_dir, max_pages=max_pages, max_depth=max_depth, rebuild=rebuild,
                                  allow_domains=allow_domains, settings=settings)
         try:

@@ -26,13 +26,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from whoosh import index
-from whoosh.codec import default_codec
 from whoosh.filedb.filestore import FileStorage
 from whoosh.query import Prefix
 from whoosh.util.filelock import try_for
 from whoosh.writing import CLEAR
 
-from indexer.codec import blocks
+from indexer.codec import blocks, segments
+from indexer.codec.format import FORMAT_VERSION, META_FIELD, check_index, meta_format
 from indexer.codec.postings import DocumentAnalyzer, FastSegmentWriter, field_names
 from indexer.errors import IndexBusy
 from indexer.model import Document
@@ -99,7 +99,7 @@ def write_documents(index_dir, docs: list[Document], sources: list[str], keep: s
         n = default_procs(len(unique)) if procs is None else max(1, procs)
         return _write_fast(ix, unique, sources, keep, rebuild, remove, n)
 
-    return _write_locked(index_dir, docs, fast)
+    return _write_locked(index_dir, docs, fast, rebuild)
 
 
 def write_documents_plain(index_dir, docs: list[Document], sources: list[str], keep: set[str] = frozenset(),
@@ -113,12 +113,14 @@ def write_documents_plain(index_dir, docs: list[Document], sources: list[str], k
         (the indexing benchmark's baseline swaps its stemmers there), or None.
     """
     return _write_locked(index_dir, docs, lambda ix, unique: _write_plain(ix, unique, sources, keep, rebuild,
-                                                                          remove, prepare_schema))
+                                                                          remove, prepare_schema), rebuild)
 
 
-def _write_locked(index_dir, docs: list[Document], write) -> dict:
+def _write_locked(index_dir, docs: list[Document], write, rebuild: bool) -> dict:
     """Under the index's write lock, open or create it and return ``write(ix, docs)``, the
-    docs without repeated ids (the first version of an id wins)."""
+    docs without repeated ids (the first version of an id wins). An index in another format
+    of the project's additions is refused (``IndexFormatError``) unless rebuilt; after the
+    commit, the meta file records the format it is in now (``format``)."""
     path = Path(index_dir)
     lock = FileStorage(str(path)).create().lock("MAIN_WRITELOCK")  # the lock Whoosh's writers take
     if not try_for(lock.acquire, timeout=LOCK_WAIT, delay=0.1):
@@ -131,11 +133,28 @@ def _write_locked(index_dir, docs: list[Document], write) -> dict:
         unique = list(first.values())
         ix = open_or_create(path)
         try:
-            return write(ix, unique)
+            if not rebuild:
+                check_index(ix, path)
+            counts = write(ix, unique)
         finally:
             ix.close()
+        if meta_format(path) != FORMAT_VERSION and (path / META_FILE).exists():
+            _replace_meta(path, dict(_read_meta(path), **{META_FIELD: FORMAT_VERSION}))
+        return counts
     finally:
         lock.release()
+
+
+def check_writable(index_dir) -> None:
+    """Raise ``IndexFormatError`` if index_dir holds an index in another format of the
+    project's additions, which only a rebuild may replace (before a crawl spends its time)."""
+    path = Path(index_dir)
+    if index.exists_in(path):
+        ix = index.open_dir(path, readonly=True)
+        try:
+            check_index(ix, path)
+        finally:
+            ix.close()
 
 
 def default_procs(n_docs: int) -> int:
@@ -194,15 +213,8 @@ def _write_fast(ix, docs, sources, keep, rebuild, remove, procs) -> dict:
                 parent.delete_by_term("id", doc.id)
             deleted = _stale(ix, parent, sources, {d.id for d in docs}, keep, remove)
         batches = _batches([fields_of(d, ix.schema) for d in docs], procs)
-        segments = [_write_batches(ix, batches, procs)] if batches else []
-        final = parent._merge_segments(CLEAR if rebuild else None, None, None)
-        final += segments
-        if parent._added:  # small old segments merged into the parent's own
-            final.append(parent._finalize_segment())
-        else:
-            parent._close_segment()
-        parent._commit_toc(final)
-        parent._finish()
+        written = [_write_batches(ix, batches, procs)] if batches else []
+        segments.commit(parent, written, rebuild)
     except BaseException:
         if not parent.is_closed:
             parent.cancel()
@@ -232,9 +244,9 @@ def _write_batches(ix, batches: list[list[dict]], procs: int):
         try:
             for row in batches[0]:
                 writer.add_document(**row)
-            return writer._finalize_segment()
+            return segments.finish(writer)
         except BaseException:
-            writer._close_segment()
+            segments.close(writer)
             raise
     folder = str(ix.storage.folder)
     jobs, base = [], 0
@@ -262,9 +274,9 @@ def _write_batches(ix, batches: list[list[dict]], procs: int):
                     writer.add_analyzed(row, doc_lengths)
             for _, _, _, path in jobs:
                 writer.add_lists(_read_lists(path))
-            return writer._finalize_segment()
+            return segments.finish(writer)
         except BaseException:
-            writer._close_segment()
+            segments.close(writer)
             raise
     finally:
         for _, _, _, path in jobs:
@@ -287,10 +299,9 @@ def _analyze_batch(job) -> list[dict]:
         lengths = []
         for docnum, row in enumerate(rows, start=base):
             lengths.append(analyzer.add(docnum, row, field_names(row)))
-        codec = default_codec()  # as the writer of the segment uses
         with open(path, "wb") as out:
             heads, datas = [], []
-            for key, data, stats in analyzer.lists(blocks.BLOCK_POSTINGS, codec._compression):
+            for key, data, stats in analyzer.lists(blocks.BLOCK_POSTINGS, segments.compression()):
                 heads.append((key, len(data), stats))
                 datas.append(data)
                 if len(heads) == LISTS_PER_CHUNK:
@@ -343,8 +354,21 @@ def remove_leftovers(index_dir: Path) -> list[str]:
 
 
 def write_meta(index_dir, meta: dict) -> None:
-    """Record the last crawl's summary next to the index, atomically."""
-    meta = dict(meta, last_crawl=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    """Record the last crawl's summary next to the index, atomically, with the format version
+    of the project's additions the index is in (the crawl's writer refused any other)."""
+    _replace_meta(index_dir, dict(meta, last_crawl=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                                  **{META_FIELD: FORMAT_VERSION}))
+
+
+def _read_meta(index_dir) -> dict:
+    try:
+        meta = json.loads((Path(index_dir) / META_FILE).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _replace_meta(index_dir, meta: dict) -> None:
     fd, tmp = tempfile.mkstemp(dir=index_dir, prefix=".meta-", suffix=".json")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump(meta, f, ensure_ascii=False, indent=1)

@@ -1,19 +1,41 @@
-"""Shared fixtures: real Whoosh indexes on disk, built from the bundled corpus."""
+"""Shared fixtures: real Whoosh indexes on disk, built from the bundled corpus, and the ways
+tests reach them (Flask test clients, live servers, a browser).
+
+- ``site_index_dir`` / ``site_index``: corpus/site/ indexed once per session (read-only);
+  ``seed_index_dir`` / ``seed_index``: the seed's plain-text page, likewise.
+- ``make_index(pages | sources | documents, ...)``: a new index of a test's own per call.
+- ``client``: a Flask test client over the corpus index (a new app per test);
+  ``make_client(index_dir, **config)`` for any other index or configuration.
+- ``live_server(index_dir, *options)``: ``m4d-search serve`` on a free port, its base URL;
+  ``corpus_server``: the corpus index served so, once per session.
+- ``site`` / ``corpus_site``: HTTP servers of pages for the crawler (``httpsite``).
+- ``browser``: one headless Chromium per session (tests marked ``browser``).
+"""
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
+from indexer.model import Document
 from indexer.pipeline import run_crawl
 from indexer.search.engine import SearchIndex
+from indexer.write import write_documents
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "corpus" / "site"
 SEED = next((ROOT / "corpus" / "seed").glob("*.txt"))
 DATA = Path(__file__).resolve().parent / "data"
+#: The installed console script, next to this interpreter.
+EXE = str(Path(sys.executable).with_name("m4d-search"))
 
 # Property tests: 500 examples each, the same examples on every run (derandomized, no example
 # database), and a per-example deadline that only catches a hang (a query takes milliseconds).
@@ -46,6 +68,108 @@ def site_index(site_index_dir) -> SearchIndex:
 @pytest.fixture(scope="session")
 def seed_index(seed_index_dir) -> SearchIndex:
     return SearchIndex(seed_index_dir)
+
+
+def write_pages(folder: Path, pages: dict[str, str | bytes]) -> Path:
+    """Write pages ({path relative to folder: text (UTF-8) or bytes}) under folder; return it."""
+    for name, body in pages.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(body, bytes):
+            path.write_bytes(body)
+        else:
+            path.write_text(body, "utf-8")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def make_index(tmp_path_factory):
+    """Factory of indexes of a test's own, each call a new folder (so a test may change it):
+
+    - ``make_index({"a.html": "<html>…", "b/c.txt": b"…"})`` writes the pages to a new folder
+      and crawls it;
+    - ``make_index(path)`` or ``make_index([path, …])`` crawls existing sources (folders,
+      files, URLs: ``run_crawl``'s seeds);
+    - ``make_index([Document, …], sources=[…])`` writes documents with the fast writer.
+
+    Other keyword arguments go to ``run_crawl`` or ``write_documents``. Returns the index folder."""
+
+    def make(what, **options) -> Path:
+        path = tmp_path_factory.mktemp("index")
+        if isinstance(what, dict):
+            what = write_pages(tmp_path_factory.mktemp("pages"), what)
+        seeds = list(what) if isinstance(what, (list, tuple)) else [what]
+        if seeds and all(isinstance(d, Document) for d in seeds):
+            write_documents(path, seeds, options.pop("sources", []), rebuild=True, **options)
+        else:
+            run_crawl([str(s) for s in seeds], path, **options)
+        return path
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def make_client():
+    """Factory: ``make_client(index_dir, **config)`` is a Flask test client of a new app over
+    that index (``TESTING`` on unless config says otherwise); its app is ``.application``."""
+    from webapp import create_app
+
+    def make(index_dir, **config):
+        return create_app({"INDEX_DIR": str(index_dir), "TESTING": True, **config}).test_client()
+
+    return make
+
+
+@pytest.fixture()
+def client(make_client, site_index_dir):
+    """A test client of a new app over the corpus index (modules over another index override it)."""
+    return make_client(site_index_dir)
+
+
+@contextmanager
+def serving(index_dir, options, log_path: Path):
+    """Run ``m4d-search serve --port 0`` over index_dir; yield its base URL once /healthz answers."""
+    with open(log_path, "w", encoding="utf-8") as log:
+        proc = subprocess.Popen([EXE, "serve", "--port", "0", *options, "--index", str(index_dir)],
+                                stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            deadline = time.monotonic() + 30
+            while not (found := re.search(r"http://127\.0\.0\.1:(\d+)/", log_path.read_text("utf-8"))):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("m4d-search serve did not start: " + log_path.read_text("utf-8"))
+                time.sleep(0.05)
+            base = f"http://127.0.0.1:{found.group(1)}"
+            while True:  # the socket listens before the workers run: wait for an answer
+                try:
+                    with urllib.request.urlopen(base + "/healthz", timeout=2):
+                        break
+                except OSError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+            yield base
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """Factory: ``live_server(index_dir, *options)`` starts ``m4d-search serve`` (the installed
+    console script, gunicorn) on a free port of 127.0.0.1 with those options, and returns its
+    base URL; the servers stop at the end of the session."""
+    with ExitStack() as servers:
+        def start(index_dir, *options: str) -> str:
+            log_path = tmp_path_factory.mktemp("serve") / "serve.log"
+            return servers.enter_context(serving(index_dir, options, log_path))
+
+        yield start
+
+
+@pytest.fixture(scope="session")
+def corpus_server(live_server, site_index_dir) -> str:
+    """The corpus index served over HTTP for the session (4 threads); its base URL."""
+    return live_server(site_index_dir, "--threads", "4")
 
 
 @pytest.fixture()

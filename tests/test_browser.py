@@ -6,36 +6,15 @@ tests/artifacts/ (git-ignored) as test artefacts.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import expect
 
+pytestmark = pytest.mark.browser
+
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-EXE = str(Path(sys.executable).with_name("m4d-search"))
-
-
-@pytest.fixture(scope="session")
-def server(site_index_dir, tmp_path_factory):
-    """`m4d-search serve --port 0` over the bundled corpus; yields its base URL."""
-    log_path = tmp_path_factory.mktemp("serve") / "serve.log"
-    with open(log_path, "w", encoding="utf-8") as log:
-        proc = subprocess.Popen([EXE, "serve", "--port", "0", "--threads", "4", "--index", str(site_index_dir)],
-                                stdout=subprocess.DEVNULL, stderr=log)
-        try:
-            deadline = time.monotonic() + 30
-            while not (found := re.search(r"http://127\.0\.0\.1:(\d+)/", log_path.read_text("utf-8"))):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("m4d-search serve did not start: " + log_path.read_text("utf-8"))
-                time.sleep(0.1)
-            yield f"http://127.0.0.1:{found.group(1)}"
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
 
 
 class Page:
@@ -62,11 +41,11 @@ class Page:
 
 
 @pytest.fixture()
-def make_page(browser, server):
+def make_page(browser, corpus_server):
     pages = []
 
     def make(**kwargs) -> Page:
-        pages.append(Page(browser, server, **kwargs))
+        pages.append(Page(browser, corpus_server, **kwargs))
         return pages[-1]
 
     yield make

@@ -2,16 +2,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from .conftest import SEED, SITE
-
-EXE = shutil.which("m4d-search", path=str(Path(sys.executable).parent))
+from .conftest import EXE, SEED
 
 
 def run(*args, index=None):
@@ -19,17 +14,8 @@ def run(*args, index=None):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
 
-@pytest.fixture(scope="module")
-def cli_index(tmp_path_factory):
-    path = tmp_path_factory.mktemp("cli-index")
-    done = run("crawl", str(SITE), index=path)
-    assert done.returncode == 0, done.stderr
-    assert "indexed 13 documents (en 7, es 3, fr 3)" in done.stderr
-    return path
-
-
-def test_stats_json(cli_index):
-    done = run("stats", "--json", index=cli_index)
+def test_stats_json(site_index_dir):
+    done = run("stats", "--json", index=site_index_dir)
     assert done.returncode == 0
     body = json.loads(done.stdout)
     assert body["documents"] == 13
@@ -42,32 +28,32 @@ def test_stats_json(cli_index):
     assert body["index_bytes"] > 0 and body["last_crawl"].endswith("+00:00")
 
 
-def test_search_json_is_the_api_body(cli_index):
-    done = run("search", "xenófobo", "--json", index=cli_index)
+def test_search_json_is_the_api_body(site_index_dir):
+    done = run("search", "xenófobo", "--json", index=site_index_dir)
     assert done.returncode == 0, done.stderr
     body = json.loads(done.stdout)
     assert body["results"][0]["lang"] == "es" and body["results"][0]["type"] == "case-study"
     assert set(body) >= {"query", "total", "results", "facets", "suggestion"}
 
 
-def test_search_without_accent_finds_project_one(cli_index):
-    body = json.loads(run("search", "Sucumbios", "--json", index=cli_index).stdout)
+def test_search_without_accent_finds_project_one(site_index_dir):
+    body = json.loads(run("search", "Sucumbios", "--json", index=site_index_dir).stdout)
     assert body["results"][0]["id"].endswith("index.html#project-1")
 
 
-def test_search_filters_and_collapse(cli_index):
-    body = json.loads(run("search", "", "--theme", "social-inclusion", "--json", index=cli_index).stdout)
+def test_search_filters_and_collapse(site_index_dir):
+    body = json.loads(run("search", "", "--theme", "social-inclusion", "--json", index=site_index_dir).stdout)
     assert sorted(h["lang"] for h in body["results"]) == ["en", "es", "fr"]
     body = json.loads(run("search", "", "--theme", "social-inclusion", "--lang", "fr", "--json",
-                          index=cli_index).stdout)
+                          index=site_index_dir).stdout)
     assert body["total"] == 1
     assert {f["value"]: f["count"] for f in body["facets"]["lang"]} == {"es": 1, "fr": 1, "en": 1}
-    body = json.loads(run("search", "", "--type", "case-study", "--collapse", "--json", index=cli_index).stdout)
+    body = json.loads(run("search", "", "--type", "case-study", "--collapse", "--json", index=site_index_dir).stdout)
     assert body["total"] == 3
 
 
-def test_search_text_output(cli_index):
-    done = run("search", "xenófobo", index=cli_index)
+def test_search_text_output(site_index_dir):
+    done = run("search", "xenófobo", index=site_index_dir)
     assert done.returncode == 0
     assert "[es]" in done.stdout and "«xenófobas»" in done.stdout and "also in EN · FR" in done.stdout
 
@@ -78,8 +64,8 @@ def test_search_text_output(cli_index):
     (("search", "x", "--ui", "de"), 2, "Invalid value for '--ui'"),
     (("search", "x", "--nope"), 2, "No such option"),
 ])
-def test_usage_errors_exit_2_in_one_line(cli_index, args, code, message):
-    done = run(*args, index=cli_index)
+def test_usage_errors_exit_2_in_one_line(site_index_dir, args, code, message):
+    done = run(*args, index=site_index_dir)
     assert done.returncode == code
     assert message in done.stderr and "Traceback" not in done.stderr
 
@@ -100,6 +86,7 @@ def test_crawl_of_the_seed_text_and_report(tmp_path):
     report = tmp_path / "report.json"
     done = run("crawl", SEED.as_uri(), "--report", str(report), index=tmp_path / "ix")
     assert done.returncode == 0, done.stderr
+    assert "indexed 13 documents (en 7, es 3, fr 3)" in done.stderr
     data = json.loads(report.read_text("utf-8"))
     assert data["documents"] == 13 and data["by_lang"] == {"en": 7, "es": 3, "fr": 3}
     assert data["unknown_themes"] == {} and data["errors"] == []
@@ -111,35 +98,11 @@ def test_help_lists_every_command():
         assert command in done.stdout
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_serve_answers_over_http(cli_index):
-    import time
+def test_serve_answers_over_http(corpus_server):
     import urllib.request
 
-    port = free_port()
-    proc = subprocess.Popen([EXE, "serve", "--port", str(port), "--index", str(cli_index)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                    assert json.loads(r.read()) == {"status": "ok", "documents": 13}
-                    assert r.headers["Server"] == "gunicorn"  # the production server, not the dev server
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.2)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/search?q=xen%C3%B3fobo", timeout=5) as r:
-            assert json.loads(r.read())["results"][0]["lang"] == "es"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with urllib.request.urlopen(f"{corpus_server}/healthz", timeout=5) as r:
+        assert json.loads(r.read()) == {"status": "ok", "documents": 13}
+        assert r.headers["Server"] == "gunicorn"  # the production server, not the dev server
+    with urllib.request.urlopen(f"{corpus_server}/api/search?q=xen%C3%B3fobo", timeout=5) as r:
+        assert json.loads(r.read())["results"][0]["lang"] == "es"

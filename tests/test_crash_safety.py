@@ -98,6 +98,7 @@ def segment_names(index_dir: Path) -> set[str]:
         ix.close()
 
 
+@pytest.mark.timing
 def test_sigkill_at_random_moments_never_leaves_a_partial_index(versions):
     root, site, refs = versions
     ix = root / "ix"

@@ -3,6 +3,8 @@ encodings, sizes), retries and timeouts. Each test checks what the index holds a
 """
 from __future__ import annotations
 
+import pytest
+
 from .crawlkit import crawl, documents
 from .httpsite import html, page, reply, sequence
 
@@ -49,6 +51,7 @@ def test_encodings_types_and_sizes(site, tmp_path):
     assert "not HTML or text 2" in summary.line() and "too large 2" in summary.line()
 
 
+@pytest.mark.timing
 def test_retries_honour_retry_after_and_spare_4xx(site, tmp_path):
     busy = lambda h: reply(h, 503, "busy", headers={"Retry-After": "1"})  # noqa: E731
     limited = lambda h: reply(h, 429, "slow down", headers={"Retry-After": "1"})  # noqa: E731
@@ -74,6 +77,7 @@ def test_retries_honour_retry_after_and_spare_4xx(site, tmp_path):
     assert (site.url("/forbidden.html"), "http 403") in summary.skipped
 
 
+@pytest.mark.timing
 def test_a_page_that_hangs_times_out_and_the_crawl_goes_on(site, tmp_path):
     def hang(h):
         site.stopping.wait(5)

@@ -111,6 +111,7 @@ def test_a_second_crawl_on_the_same_index_is_refused(tmp_path):
     assert run("crawl", str(SITE), index=ix).returncode == 0
 
 
+@pytest.mark.timing
 def test_ctrl_c_keeps_what_was_fetched_and_a_rerun_goes_on(site, tmp_path):
     site.routes.update({
         "/": page(html("Home", "".join(f'<a href="/p{n}.html">{n}</a> ' for n in range(30)))),
@@ -169,6 +170,7 @@ def test_readme_documents_every_crawl_setting_and_option():
             assert param.opts[0] in readme, param.opts[0]
 
 
+@pytest.mark.timing
 def test_revalidations_are_paced_by_a_quarter_of_the_delay(corpus_site, site_copy, tmp_path):
     """A 304 transfers no page, so the next request to the host follows after
     revalidated_delay × delay; a site's own Crawl-delay still applies in full."""

@@ -10,6 +10,8 @@ import json
 import os
 import time
 
+import pytest
+
 from indexer.crawl.state import CrawlState
 
 from .crawlkit import crawl, documents, outcome
@@ -73,6 +75,7 @@ def test_site_over_http_matches_the_folder_crawl_and_recrawls_incrementally(corp
 # Rules of the web
 
 
+@pytest.mark.timing
 def test_robots_txt_disallow_and_crawl_delay(site, tmp_path):
     site.routes.update({
         "/robots.txt": page("User-agent: *\nDisallow: /private/\nCrawl-delay: 0.3\n",
@@ -98,6 +101,7 @@ def test_an_unreachable_robots_txt_disallows_the_host(site, tmp_path):
     assert summary.errors == [(site.url("/"), "robots.txt unreachable (http 503)")]
 
 
+@pytest.mark.timing
 def test_one_request_at_a_time_per_host_several_hosts_at_once(site, tmp_path):
     def by_name(title, body):  # each host its own content (the same content would be an alias)
         return lambda h: reply(h, 200, html(f"{title} on {h.headers['Host']}", body))

@@ -26,12 +26,10 @@ from indexer.parse.extract import extract
 from indexer.pipeline import run_crawl
 from indexer.search.engine import SearchIndex
 from indexer.text.analyzers import MAX_TOKEN_CHARS
-from webapp import create_app
 
-from .conftest import DATA
+from .conftest import DATA, EXE
 
 HOSTILE = DATA / "hostile"
-EXE = shutil.which("m4d-search", path=str(Path(sys.executable).parent))
 #: Peak memory allowed for the crawl of the hostile folder and for reading the 20 MB page.
 MAX_RSS_MB = 400
 
@@ -176,8 +174,8 @@ def test_runaway_words_are_cut_to_a_bounded_term(crawled):
     assert only_hit(ix, "x" * 300)["id"].endswith("long-word.html")
 
 
-def test_every_hostile_document_is_served(crawled):
-    client = create_app({"INDEX_DIR": str(crawled["index"]), "TESTING": True}).test_client()
+def test_every_hostile_document_is_served(make_client, crawled):
+    client = make_client(crawled["index"])
     for q in ("", "niños", "الهجرة", "deepmarker", "x" * 300):
         for path in ("/api/search", "/search"):
             response = client.get(path, query_string={"q": q, "per_page": 100})
@@ -211,6 +209,7 @@ def test_links_are_capped_per_page(crawled):
     assert parsed.links[0] == "file:///site/p0.html"
 
 
+@pytest.mark.timing
 def test_a_page_over_its_time_budget_is_skipped_and_the_crawl_goes_on(tmp_path, monkeypatch, crawled):
     site = tmp_path / "site"
     site.mkdir()
@@ -224,6 +223,7 @@ def test_a_page_over_its_time_budget_is_skipped_and_the_crawl_goes_on(tmp_path, 
     assert index.exists_in(tmp_path / "ix")
 
 
+@pytest.mark.timing
 def test_page_budget_interrupts_a_runaway_loop():
     with pytest.raises(limits.PageTimeout, match="took longer than 0.05 s"):
         with limits.page_budget(0.05):

@@ -18,12 +18,10 @@ from whoosh.query import MultiTerm, Prefix, Term
 
 from indexer.errors import SearchError
 from indexer.model import Document
-from indexer.pipeline import run_crawl
 from indexer.schema import text_fields
 from indexer.search.engine import MAX_QUERY_CHARS, SearchIndex
 from indexer.search.querylimits import MAX_EXPANSIONS, MIN_PREFIX, bound_query
 from indexer.write import write_documents
-from webapp import create_app
 
 from .conftest import SITE
 
@@ -32,10 +30,9 @@ SYLLABLES = "ba be bi bo bu da de di do du ka ke ki ko ku la le li lo lu ma me m
 
 
 @pytest.fixture(scope="session")
-def big_index_dir(tmp_path_factory):
+def big_index_dir(make_index):
     """The bundled site plus 300 synthetic pages over a vocabulary of about 20,000 words."""
-    path = tmp_path_factory.mktemp("big-vocab")
-    run_crawl([str(SITE)], path)
+    path = make_index(SITE)
     rng = random.Random(8)
     vocabulary = sorted({"".join(rng.choices(SYLLABLES, k=rng.randint(2, 5))) for _ in range(22000)})
     docs = []
@@ -55,8 +52,8 @@ def big_index(big_index_dir):
 
 
 @pytest.fixture(scope="module")
-def client(big_index_dir):
-    return create_app({"INDEX_DIR": str(big_index_dir), "TESTING": True}).test_client()
+def client(make_client, big_index_dir):
+    return make_client(big_index_dir)
 
 
 # Strategies

@@ -8,15 +8,9 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from webapp import create_app
 from webapp.i18n import SOURCE_DIR, compile_catalogues
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture()
-def client(site_index_dir):
-    return create_app({"INDEX_DIR": str(site_index_dir), "TESTING": True}).test_client()
 
 
 def page(client, path, **headers):

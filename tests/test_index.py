@@ -76,14 +76,10 @@ def test_unreadable_files_are_skipped_with_a_reason(tmp_path, site_copy):
     assert "not an HTML or text page" in reasons[(site_copy / "photo.jpg").as_uri()]
 
 
-def test_latin1_page_keeps_its_accents(tmp_path):
-    folder = tmp_path / "site"
-    folder.mkdir()
+def test_latin1_page_keeps_its_accents(make_index):
     html = ("<html lang='es'><head><meta charset='iso-8859-1'><title>Migración</title></head>"
             "<body><p>La migración y la movilidad humana en Sucumbíos.</p></body></html>")
-    (folder / "latin1.html").write_bytes(html.encode("latin-1"))
-    run_crawl([str(folder)], tmp_path / "ix")
-    hit = SearchIndex(tmp_path / "ix").search("movilidad")["results"][0]
+    hit = SearchIndex(make_index({"latin1.html": html.encode("latin-1")})).search("movilidad")["results"][0]
     assert hit["title"] == "Migración"
     assert "Sucumbíos" in hit["snippet"]
 

@@ -5,21 +5,12 @@ never as a link to a ``javascript:`` URL. Queries and parameters echoed back are
 """
 from __future__ import annotations
 
-import json
-import socket
-import subprocess
-import time
-import urllib.request
 from urllib.parse import quote
 
 import pytest
 from bs4 import BeautifulSoup
 
-from indexer.pipeline import run_crawl
-from webapp import create_app
-
 from .conftest import DATA
-from .test_cli import EXE
 
 INJECTION = DATA / "injection"
 TITLE = ("<script>alert(\"title\")</script>\"><img src=x onerror=alert('title-img')> {{7*7}} ${7*7} Inyección")
@@ -29,15 +20,13 @@ HOSTILE_QUERY = "\"><script>alert('q')</script>' onfocus='alert(1)' {{7*7}} inye
 
 
 @pytest.fixture(scope="module")
-def injection_index(tmp_path_factory):
-    path = tmp_path_factory.mktemp("injection")
-    run_crawl([str(INJECTION)], path)
-    return path
+def injection_index(make_index):
+    return make_index(INJECTION)
 
 
 @pytest.fixture(scope="module")
-def client(injection_index):
-    return create_app({"INDEX_DIR": str(injection_index), "TESTING": True}).test_client()
+def client(make_client, injection_index):
+    return make_client(injection_index)
 
 
 def assert_inert(html: str) -> BeautifulSoup:
@@ -120,35 +109,12 @@ def test_suggestions_of_hostile_prefixes_are_data(client):
 # In a real browser
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server(injection_index):
-    port = free_port()
-    proc = subprocess.Popen([EXE, "serve", "--port", str(port), "--index", str(injection_index)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
-                    json.loads(r.read())
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+def server(live_server, injection_index):
+    return live_server(injection_index)
 
 
+@pytest.mark.browser
 def test_no_payload_runs_in_chromium(server, browser):
     from playwright.sync_api import Error as PlaywrightError
 

@@ -11,7 +11,6 @@ from indexer.search.engine import SearchIndex
 from indexer.search.query import has_syntax, is_question
 from indexer.text import glossary
 from indexer.text.analyzers import analyze, language_analyzer
-from indexer.write import write_documents
 
 DOCS = [
     ("fr-mobilite", "fr", "Mobilité humaine et développement local",
@@ -36,12 +35,10 @@ DOCS = [
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory) -> SearchIndex:
-    path = tmp_path_factory.mktemp("relevance-index")
+def index(make_index) -> SearchIndex:
     docs = [Document(id=i, url=f"https://example.org/{i}", title=t, text=x, lang=lang, source="t")
             for i, lang, t, x in DOCS]
-    write_documents(path, docs, sources=["t"], rebuild=True)
-    ix = SearchIndex(path)
+    ix = SearchIndex(make_index(docs, sources=["t"]))
     yield ix
     ix.close()
 

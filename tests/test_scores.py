@@ -153,7 +153,8 @@ def test_cached_postings_give_the_same_answers(site_index_dir):
 
 @pytest.mark.parametrize("how", ["whoosh", "two processes"])
 def test_lists_of_several_blocks_read_as_whoosh_reads_them(tmp_path, how, monkeypatch):
-    """Long posting lists: Whoosh's writer cuts them into blocks of 128; the fast writer's
+    """Posting lists of up to 400 postings: Whoosh's writer cuts them into blocks of 128; the
+    fast writer's blocks hold 1,024 (see the next test), so here its lists span blocks because
     two processes each write part of a list, joined block for block, and its term-table rows
     carry the docnums and weights apart (one scoring chunk per part). Read in one piece, from
     the blocks or from the row, the docnums, weights and positions are the ones Whoosh's
@@ -203,6 +204,62 @@ def test_lists_of_several_blocks_read_as_whoosh_reads_them(tmp_path, how, monkey
                     assert keys.tolist() == [k << 32 | p for k, place in enumerate(chosen.tolist())
                                              for p in decode(expected[place][2])]
     assert several == len(WORDS), "every list must span blocks"
+
+
+def test_fast_writer_lists_longer_than_a_block_read_as_whoosh_reads_them(tmp_path):
+    """The fast writer cuts a posting list into blocks of ``BLOCK_POSTINGS`` (1,024; Whoosh's
+    writer 128): 2,500 short pages in one process, all sharing a word, give lists of three
+    blocks. Whoosh's own matcher walks those blocks; the array reader (``read_term``: docnums,
+    weights, positions from the blocks and from the positions part) and the engine's scores
+    of terms and phrases across block boundaries agree with it."""
+    from indexer.codec.blocks import BLOCK_POSTINGS
+    from indexer.codec.postingfile import BlockPlaces, read_term
+    from indexer.model import Document
+
+    count = 2500
+    rng = random.Random(17)
+    docs = [Document(id=f"file:///k/{n}", url=f"file:///k/{n}", title=f"P{n}", lang="es", source="file:///k",
+                     text=" ".join(rng.sample(WORDS, 3) + ["kilo"] + rng.sample(WORDS, 2)))
+            for n in range(count)]
+    write_documents(tmp_path / "ix", docs, [], rebuild=True, procs=1)
+    ix = SearchIndex(tmp_path / "ix", cache_size=0)
+    searcher = ix.searcher()
+    reader = searcher.reader()
+    assert len(list(searcher.leaf_searchers())) == 1, "one segment, one process: blocks come from the block size"
+    decode = searcher.schema["content_any"].format.decode_positions
+    for word in ["kilo", "alfa"]:
+        m = reader.postings("content_any", word)
+        expected, sizes, size = [], [], 0
+        while m.is_active():
+            expected.append((m.id(), m.weight(), m.value()))
+            size += 1
+            if m.next():  # Whoosh's matcher left a block (for the next one, or the end)
+                sizes.append(size)
+                size = 0
+        assert len(expected) == reader.doc_frequency("content_any", word) > BLOCK_POSTINGS
+        assert sizes == [min(BLOCK_POSTINGS, len(expected) - at) for at in range(0, len(expected), BLOCK_POSTINGS)]
+        assert len(sizes) >= 2 and (word != "kilo" or len(sizes) == 3)
+        for values in (False, True):
+            blocks = BlockPlaces()
+            ids, tf, keep, frequency = read_term(reader, "content_any", word.encode(), blocks, 0, values)
+            assert list(zip(ids.tolist(), tf.tolist(), strict=True)) == [(d, w) for d, w, _ in expected]
+            assert keep is None and frequency == len(expected)
+            places = np.array(sorted(rng.sample(range(len(ids)), 50)) + [BLOCK_POSTINGS - 1, BLOCK_POSTINGS])
+            keys = blocks.keys(searcher, places)
+            assert keys.tolist() == [k << 32 | p for k, place in enumerate(places.tolist())
+                                     for p in decode(expected[place][2])]
+            assert blocks.values(searcher, places) == [expected[p][2] for p in places.tolist()]
+            assert len(blocks._starts) == len(sizes)  # the blocks, resolved by values()
+    generation = reader.generation()
+    phrases = [Phrase("content_any", ["kilo", "alfa"]), Phrase("content_any", ["alfa", "kilo"], slop=2),
+               Phrase("content_any", ["beta", "kilo", "alfa"], slop=3)]
+    for q in [Term("content_any", "kilo"), Term("content_any", "alfa")] + phrases:
+        mine = ix._scores.scores(searcher, generation, q, {})
+        theirs = whoosh_scores(searcher, q)
+        assert len(theirs) > 50 and max(theirs) > BLOCK_POSTINGS, q  # matches in more than one block
+        assert mine.ids.tolist() == sorted(theirs)
+        assert mine.scores.tolist() == pytest.approx([theirs[d] for d in mine.ids.tolist()], rel=1e-12)
+    assert ix.search("kilo", per_page=1)["total"] == count
 
 
 def test_segments_of_both_writers_score_and_match_phrases_as_whoosh(tmp_path):

@@ -146,27 +146,24 @@ def test_seed_text_index_gives_the_same_structure(seed_index):
     assert first(seed_index.search("xenófobo"))["lang"] == "es"
 
 
-def test_snippets_escape_html_from_documents(tmp_path):
-    folder = tmp_path / "site"
-    folder.mkdir()
-    (folder / "x.html").write_text(
+def test_snippets_escape_html_from_documents(make_index):
+    index_dir = make_index({"x.html":
         "<html lang='en'><head><title>&lt;script&gt;alert(1)&lt;/script&gt; migration</title></head><body>"
         "<p>Migration &lt;script&gt;alert('x')&lt;/script&gt; &amp; remittances &lt;b onmouseover=x&gt;</p>"
-        "</body></html>", "utf-8")
-    run_crawl([str(folder)], tmp_path / "ix")
-    hit = first(SearchIndex(tmp_path / "ix").search("remittances"))
+        "</body></html>"})
+    hit = first(SearchIndex(index_dir).search("remittances"))
     assert "<script>" not in hit["snippet"] and "&lt;script&gt;" in hit["snippet"]
     assert "<b " not in hit["snippet"]
     assert hit["snippet"].count("<mark>") == 1
     assert hit["title"] == "<script>alert(1)</script> migration"  # raw text: escaping is the renderer's job
 
 
-def test_searcher_sees_a_new_crawl(tmp_path, site_copy):
-    run_crawl([str(site_copy)], tmp_path / "ix")
-    ix = SearchIndex(tmp_path / "ix")
+def test_searcher_sees_a_new_crawl(make_index, site_copy):
+    index_dir = make_index(site_copy)
+    ix = SearchIndex(index_dir)
     assert ix.search("")["total"] == 13
     (site_copy / "case-studies" / "partnerships-es.html").unlink()
-    run_crawl([str(site_copy)], tmp_path / "ix")
+    run_crawl([str(site_copy)], index_dir)
     import time
     time.sleep(0.6)  # the searcher checks for a new version at most twice a second
     assert ix.search("")["total"] == 12

@@ -13,7 +13,6 @@ from indexer.search import snippets
 from indexer.search.cache import VersionedCache, configured_size
 from indexer.search.engine import SearchIndex, exact_top
 from indexer.search.topk import count_matches, top
-from webapp import create_app
 
 from .conftest import SITE
 
@@ -69,9 +68,8 @@ def test_caches_off_never_hit(site_index_dir):
     assert not ix.last_search_cached() and ix.cache_stats()["hits"] == 0
 
 
-def test_a_crawl_invalidates_cached_answers(tmp_path, site_copy):
-    index_dir = tmp_path / "ix"
-    run_crawl([str(site_copy)], index_dir)
+def test_a_crawl_invalidates_cached_answers(make_index, site_copy):
+    index_dir = make_index(site_copy)
     ix = SearchIndex(index_dir, cache_size=64)
     before = ix.search("xenófobo")
     assert before["total"] >= 1 and ix.search("xenófobo")["total"] == before["total"]
@@ -143,23 +141,20 @@ def compare_snippets(site_index, q: str) -> int:
     return compared
 
 
-def test_snippets_of_long_texts_equal_whoosh_highlighter(tmp_path):
+def test_snippets_of_long_texts_equal_whoosh_highlighter(make_index):
     """Matches far apart in a long text: the token windows must not change the fragments."""
     import random
 
     rng = random.Random(5)
     words = ("el la de que y en los se del las un por con no una su para es al lo como más o pero sus "
              "migración desarrollo local comunidad proyecto apoyo jóvenes mujeres , ; . « » – 1 2 a").split()
-    site = tmp_path / "site"
-    site.mkdir()
+    pages = {}
     for n in range(3):
         body = [rng.choice(words) for _ in range(2500)]
         for at in rng.sample(range(2500), 6):
             body[at] = rng.choice(["xenófobas", "racistas", "actitudes"])
-        (site / f"p{n}.html").write_text(f"<html lang='es'><title>Página {n}</title><p>{' '.join(body)}</p></html>",
-                                         "utf-8")
-    run_crawl([str(site)], tmp_path / "ix")
-    ix = SearchIndex(tmp_path / "ix", cache_size=0)
+        pages[f"p{n}.html"] = f"<html lang='es'><title>Página {n}</title><p>{' '.join(body)}</p></html>"
+    ix = SearchIndex(make_index(pages), cache_size=0)
     assert sum(compare_snippets(ix, q) for q in ["xenófobas", "racistas actitudes", "xenófobas OR racistas",
                                                    "jóvenes xenófobas"]) >= 6
 
@@ -204,8 +199,7 @@ def test_top_hits_are_exact_across_segments(tmp_path):
             assert [r["score"] for r in body["results"]] == [round(-s, 4) for s, _ in every]
 
 
-def test_api_tells_whether_the_answer_was_cached(site_index_dir):
-    client = create_app({"INDEX_DIR": str(site_index_dir), "TESTING": True}).test_client()
+def test_api_tells_whether_the_answer_was_cached(client):
     first = client.get("/api/search?q=remesas")
     second = client.get("/api/search?q=remesas")
     assert first.headers["X-Cache"] == "miss" and second.headers["X-Cache"] == "hit"
@@ -250,7 +244,7 @@ def check_links(ix, searcher) -> None:
         assert links[docnum] == {"id": f["id"], "lang": f["lang"], "url": f["url"], "title": f["title"]}
 
 
-def test_links_of_an_index_without_the_link_column_come_from_stored_fields(tmp_path):
+def test_links_of_an_index_without_the_link_column_come_from_stored_fields(tmp_path, site_index_dir):
     """An index made before the ``link`` column: crawls into it write none, and translation
     links come from the stored fields."""
     from whoosh import index
@@ -267,9 +261,7 @@ def test_links_of_an_index_without_the_link_column_come_from_stored_fields(tmp_p
     searcher = ix.searcher()
     assert "link" not in searcher.schema
     check_links(ix, searcher)
-    with_column = tmp_path / "new"
-    run_crawl([str(SITE)], with_column)
-    fresh = SearchIndex(with_column, cache_size=0)
+    fresh = SearchIndex(site_index_dir, cache_size=0)  # the same pages crawled into a new index
     assert fresh.searcher().reader().has_column("link")
     check_links(fresh, fresh.searcher())
     for q in ("xenófobo", "inclusion sociale", ""):

@@ -6,15 +6,7 @@ import os
 
 import pytest
 
-from indexer.pipeline import run_crawl
-from webapp import create_app
-
 from .conftest import SITE
-
-
-@pytest.fixture()
-def client(site_index_dir):
-    return create_app({"INDEX_DIR": str(site_index_dir), "TESTING": True}).test_client()
 
 
 def get(client, path):
@@ -56,48 +48,45 @@ def test_nothing_outside_the_folder_is_served(client, path):
     assert "[project]" not in content and "root:" not in content
 
 
-def test_symlink_leading_out_is_not_served(tmp_path):
+def test_symlink_leading_out_is_not_served(make_client, tmp_path):
     site = tmp_path / "site"
     site.mkdir()
     (site / "page.html").write_text("<title>Migration</title><p>migration inside</p>", encoding="utf-8")
     secret = tmp_path / "secret.html"
     secret.write_text("<p>secret outside</p>", encoding="utf-8")
     os.symlink(secret, site / "link.html")
-    app = create_app({"INDEX_DIR": str(tmp_path / "ix"), "SITE_DIRS": [str(site)], "TESTING": True})
-    client = app.test_client()
+    client = make_client(tmp_path / "ix", SITE_DIRS=[str(site)])
     assert get(client, "/site/page.html")[0] == 200
     assert get(client, "/site/link.html")[0] == 404
 
 
-def test_site_folder_comes_from_the_crawl_record(tmp_path, monkeypatch):
+def test_site_folder_comes_from_the_crawl_record(make_index, make_client, monkeypatch):
     # A relative source, as `make run` records it, is read from where the app runs.
     monkeypatch.chdir(SITE.parent)
-    run_crawl(["site/"], tmp_path / "ix")
-    assert json.loads((tmp_path / "ix" / "m4d-meta.json").read_text("utf-8"))["sources"] == ["site/"]
-    client = create_app({"INDEX_DIR": str(tmp_path / "ix"), "TESTING": True}).test_client()
+    index_dir = make_index("site/")
+    assert json.loads((index_dir / "m4d-meta.json").read_text("utf-8"))["sources"] == ["site/"]
+    client = make_client(index_dir)
     assert 'href="/site/case-studies/mainstreaming-fr.html"' in client.get("/?lang=fr").get_data(as_text=True)
     assert get(client, "/site/case-studies/mainstreaming-fr.html")[0] == 200
 
 
-def test_several_folders_are_mounted_by_name(tmp_path):
+def test_several_folders_are_mounted_by_name(make_index, make_client, tmp_path):
     first, second = tmp_path / "alpha", tmp_path / "beta"
     for folder, word in ((first, "alpha"), (second, "beta")):
         folder.mkdir()
         (folder / "page.html").write_text(f'<html lang="en"><title>{word} migration</title>'
                                           f"<p>{word} migration text</p></html>", encoding="utf-8")
-    run_crawl([str(first), str(second)], tmp_path / "ix")
-    client = create_app({"INDEX_DIR": str(tmp_path / "ix"), "TESTING": True}).test_client()
+    client = make_client(make_index([first, second]))
     page = client.get("/search?q=migration").get_data(as_text=True)
     assert 'href="/site/alpha/page.html"' in page and 'href="/site/beta/page.html"' in page
     assert "beta migration text" in get(client, "/site/beta/page.html")[1]
     assert get(client, "/site/gamma/page.html")[0] == 404
 
 
-def test_files_outside_every_site_folder_keep_their_url(site_index_dir, tmp_path):
+def test_files_outside_every_site_folder_keep_their_url(make_client, site_index_dir, tmp_path):
     other = tmp_path / "elsewhere"
     other.mkdir()
-    app = create_app({"INDEX_DIR": str(site_index_dir), "SITE_DIRS": [str(other)], "TESTING": True})
-    client = app.test_client()
+    client = make_client(site_index_dir, SITE_DIRS=[str(other)])
     page = client.get("/search?q=xen%C3%B3fobo").get_data(as_text=True)
     assert 'href="file:///' in page and 'href="/site/' not in page
     assert get(client, "/site/case-studies/social-inclusion-es.html")[0] == 404

@@ -7,7 +7,6 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from indexer.pipeline import run_crawl
-from webapp import create_app
 from webapp.views import pager
 
 BODY_KEYS = {"query", "total", "page", "per_page", "pages", "took_ms", "results", "facets", "suggestion"}
@@ -15,30 +14,20 @@ HIT_KEYS = {"id", "url", "title", "lang", "type", "country", "themes", "keywords
             "translations"}
 
 
-@pytest.fixture()
-def client(site_index_dir):
-    app = create_app({"INDEX_DIR": str(site_index_dir), "TESTING": True})
-    return app.test_client()
-
-
 @pytest.fixture(scope="module")
-def evil_index_dir(tmp_path_factory):
+def evil_index_dir(make_index):
     """An index of one page whose title and text hold markup as text, and a real script."""
-    site = tmp_path_factory.mktemp("evil-site")
-    (site / "index.html").write_text(
+    return make_index({"index.html":
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<title>&lt;script&gt;alert("title")&lt;/script&gt; Migration report</title></head>'
         '<body><main><h1>Migration report</h1><p>This migration report quotes markup: '
         '&lt;script&gt;alert("body")&lt;/script&gt; and &lt;img src=x onerror=alert(1)&gt; as text.</p>'
-        '<script>alert("real")</script></main></body></html>', encoding="utf-8")
-    path = tmp_path_factory.mktemp("evil-index")
-    run_crawl([str(site)], path)
-    return path
+        '<script>alert("real")</script></main></body></html>'})
 
 
 @pytest.fixture()
-def evil_client(evil_index_dir):
-    return create_app({"INDEX_DIR": str(evil_index_dir), "TESTING": True}).test_client()
+def evil_client(make_client, evil_index_dir):
+    return make_client(evil_index_dir)
 
 
 def text(response) -> str:
@@ -121,11 +110,11 @@ def test_no_results_suggests_dropping_filters(client):
     assert "Remove a filter:" in page and 'href="/search?q=xen%C3%B3fobo">Search without filters' in page
 
 
-def test_spelling_suggestion_is_a_link_when_present(site_index_dir):
+def test_spelling_suggestion_is_a_link_when_present(client):
     # The search side fills "suggestion" when it has one; the page renders whatever the body holds.
     from webapp.views import render_search
 
-    app = create_app({"INDEX_DIR": str(site_index_dir), "TESTING": True})
+    app = client.application
     with app.test_request_context("/search?q=migrasion&lang=es"):
         page = render_search(lambda body: dict(body, suggestion="migración"))
     assert ('Did you mean <a href="/search?q=migraci%C3%B3n&amp;lang=es" class="suggestion">migración</a>?'
@@ -220,8 +209,8 @@ def test_healthz_and_suggest(client):
     assert client.get("/api/suggest?q=" + "x" * 501).status_code == 400
 
 
-def test_missing_index_is_503_not_500(tmp_path):
-    client = create_app({"INDEX_DIR": str(tmp_path / "none")}).test_client()
+def test_missing_index_is_503_not_500(make_client, tmp_path):
+    client = make_client(tmp_path / "none", TESTING=False)
     response = client.get("/api/search?q=x")
     assert response.status_code == 503 and "no index" in response.get_json()["error"]
     page = client.get("/search?q=x")
@@ -307,18 +296,18 @@ def test_opensearch_description_in_the_ui_language(client):
     assert urls["text/html"] == "http://localhost/search?q={searchTerms}&ui=fr"
 
 
-def test_one_index_handle_is_shared_and_sees_a_new_crawl(tmp_path, site_copy):
+def test_one_index_handle_is_shared_and_sees_a_new_crawl(make_index, make_client, site_copy):
     import time
 
-    run_crawl([str(site_copy)], tmp_path / "ix")
-    app = create_app({"INDEX_DIR": str(tmp_path / "ix"), "TESTING": True})
-    client = app.test_client()
+    index_dir = make_index(site_copy)
+    client = make_client(index_dir)
+    app = client.application
     assert client.get("/healthz").get_json()["documents"] == 13
     handle = app.extensions["m4d_index"]
     assert client.get("/api/search?q=migration").status_code == 200
     assert app.extensions["m4d_index"] is handle  # not reopened per request
     (site_copy / "case-studies" / "partnerships-es.html").unlink()
-    run_crawl([str(site_copy)], tmp_path / "ix")
+    run_crawl([str(site_copy)], index_dir)
     time.sleep(0.6)  # the searcher looks for a new index version at most twice a second
     assert client.get("/healthz").get_json()["documents"] == 12
     assert "partnerships-es" not in text(client.get("/search?lang=es"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template, request
 
 from indexer.errors import SearchError
+from indexer.settings import MAX_QUERY_CHARS
 
 from .handle import get_index
 from .params import search_args, ui_lang
@@ -24,8 +25,8 @@ def search():
 def suggest():
     """Complete the last word of q, in the OpenSearch suggestions format."""
     q = request.args.get("q", "")
-    if len(q) > 500:
-        raise SearchError("query is longer than 500 characters")
+    if len(q) > MAX_QUERY_CHARS:
+        raise SearchError(f"query is longer than {MAX_QUERY_CHARS} characters")
     return jsonify([q, get_index().suggest(q)])
 
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import click
 
-from indexer.cli import _fail, _index_option, _open, cli
+from indexer.cli import cli, fail, index_option, open_index
+from indexer.errors import WhooshVersionError
 
 
 @cli.command()
@@ -15,18 +16,18 @@ from indexer.cli import _fail, _index_option, _open, cli
               help="Threads per worker (1: sync workers; more: gthread workers, keep-alive off).")
 @click.option("--site", multiple=True, type=click.Path(exists=True, file_okay=False), metavar="DIR",
               help="Folder whose crawled files are served under /site/ (default: the last crawl's folders).")
-@_index_option
+@index_option
 def serve(host, port, workers, threads, site, index_dir):
     """Serve the search page and JSON API on a production WSGI server (gunicorn)."""
     from . import create_app
     from .server import default_workers, listen
     from .server import serve as run_server
 
-    _open(index_dir).close()  # fail early, in one line, when there is no index
+    open_index(index_dir).close()  # fail early, in one line, when there is no index
     try:
         sock = listen(host, port)
     except OSError as exc:
-        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
     workers = workers or default_workers()
     app = create_app({"INDEX_DIR": index_dir, "SITE_DIRS": list(site) or None})
     # The port actually bound (--port 0 picks a free one), so scripts and tests can read it.
@@ -42,4 +43,7 @@ def _count(n: int, noun: str) -> str:
 
 def main():
     """Console-script entry point."""
-    cli()
+    try:
+        cli()
+    except WhooshVersionError as exc:  # the index codec, imported by a command, refuses this Whoosh
+        fail(str(exc))

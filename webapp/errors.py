@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from indexer.errors import IndexMissing, SearchError
+from indexer.errors import IndexUnavailable, SearchError
 
 
 def _respond(status: int, message: str):
@@ -20,7 +20,7 @@ def init_app(app) -> None:
     def bad_request(exc):
         return _respond(400, str(exc))
 
-    @app.errorhandler(IndexMissing)
+    @app.errorhandler(IndexUnavailable)  # missing, or in another format of the index (``--rebuild``)
     def no_index(exc):
         return _respond(503, str(exc))
 

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from flask import request, url_for
 
-from indexer.settings import FACETS, UI_LANGS
+from indexer.settings import FACETS, MAX_QUERY_CHARS, UI_LANGS
 
 #: The parameters a search link carries, in the order they appear in a URL.
 KEPT = ("q", *FACETS, "collapse", "per_page", "ui")
@@ -103,4 +103,6 @@ def init_app(app) -> None:
     """Make the link helpers available to templates."""
     app.jinja_env.globals.update(page_url=page_url, toggle_url=toggle_url, clear_url=clear_url,
                                  query_url=query_url, ui_url=ui_url, home_url=home_url,
-                                 api_url=api_url, hidden_fields=hidden_fields)
+                                 api_url=api_url, hidden_fields=hidden_fields, facets=FACETS,
+                                 max_query_chars=MAX_QUERY_CHARS,
+                                 kept_params=KEPT)

@@ -17,7 +17,6 @@ block of each part but the last marked as not last, with one term-table row for 
 """
 from __future__ import annotations
 
-import struct
 import zlib
 from array import array
 from itertools import pairwise
@@ -27,6 +26,7 @@ from typing import NamedTuple
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo, length_to_byte
 from whoosh.system import _INT_SIZE, emptybytes, pack_int, pack_long, pack_uint, unpack_int
 
+from indexer.codec.format import CHUNK_HEAD, POSITIONS_TAG, SCORING_TAG
 from indexer.codec.positions import LITTLE, unsigned_code
 from indexer.codec.positions import chunk as positions_chunk
 
@@ -49,17 +49,6 @@ COMPRESS_MIN_POSTINGS = 16
 BLOCK_PICKLE_PROTOCOL = 5
 
 _TERMINFO = W3TermInfo._struct
-
-
-#: Opens the scoring part of a term-table row, after W3's fields.
-SCORING_TAG = b"\xa7\x01"
-#: Opens it in the row of a list followed by a positions part (``positions``) in the postings
-#: file: the part's length (an unsigned int) comes first, then the scoring chunks.
-POSITIONS_TAG = b"\xa7\x02"
-#: A scoring chunk's header: how many postings, the typecode of their docnum deltas (the
-#: first is the chunk's first docnum), and of their weights (0: all 1.0, B: whole numbers
-#: up to 255, f: float32 as the blocks hold them); the arrays follow, little-endian.
-CHUNK_HEAD = struct.Struct("<Icc")
 
 
 def scoring_chunk(deltas: list[int], weights: array, ones: bool) -> bytes:

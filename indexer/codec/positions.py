@@ -15,7 +15,6 @@ posting, straight from the mapped file.
 """
 from __future__ import annotations
 
-import struct
 import sys
 from array import array
 from itertools import chain
@@ -25,12 +24,14 @@ from typing import NamedTuple
 import numpy as np
 from whoosh.system import _INT_SIZE
 
+from indexer.codec.format import POSITIONS_HEAD
+
 #: Whether this machine's arrays are little-endian, as the index's are.
 LITTLE = sys.byteorder == "little"
 
-#: A chunk's head: its postings, their positions, and the typecodes of the counts and the
-#: deltas (the smallest unsigned type holding them); the arrays follow, little-endian.
-CHUNK = struct.Struct("<IIcc")
+#: A chunk's head (``format.POSITIONS_HEAD``): its postings, their positions, and the typecodes
+#: of the counts and the deltas; the arrays follow, little-endian.
+CHUNK = POSITIONS_HEAD
 #: An unsigned typecode (as ``unsigned_code`` gives it, in bytes) → its little-endian dtype.
 UNSIGNED = {b"B": np.dtype("<u1"), b"H": np.dtype("<u2"), b"I": np.dtype("<u4")}
 _PROTOCOL_2 = b"\x80\x02"  # how Whoosh's Positions.encode pickles a posting's deltas

@@ -35,7 +35,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import TermNotFound
 from whoosh.system import _INT_SIZE, _LONG_SIZE, unpack_int, unpack_uint
 
-from indexer.codec.blocks import CHUNK_HEAD, POSITIONS_TAG, SCORING_TAG
+from indexer.codec.format import CHUNK_HEAD, POSITIONS_TAG, SCORING_TAG
 from indexer.codec.positions import UNSIGNED, Parts
 
 #: A non-inlined term-table row's length before what follows W3's fields.

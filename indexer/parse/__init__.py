@@ -1,1 +1,8 @@
-"""parse."""
+"""Parse: a Page → a ParsedPage → Documents.
+
+``decode`` turns bytes into text whatever the page claims; ``extract`` reads HTML or plain text
+into passages (headings and paragraphs in reading order), links, hreflang alternates and meta
+robots; ``listing`` splits a listing page (a country profile) into one Document per item and
+reads each item's label line (``labels``: País / Pays / Country, …); ``limits`` bounds what one
+page may cost (characters, tags, links, seconds).
+"""

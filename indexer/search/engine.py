@@ -1,6 +1,6 @@
-"""Search: the read side. Parse a query across every language field (``query.py``), rank it
-(``rank.py``), filter and count facets, bring the versions of matched works in a filtered
-language, collapse translations, and make the page of hits into results (``results.py``:
+"""Search: the read side. Parse a query across every language field (``query``), score it
+(``scores``, ``weighting``, ``topk``), filter and count facets, bring the versions of matched works in a filtered
+language, collapse translations, and make the page of hits into results (``results``:
 snippets, translation links, facet listings).
 
 ``SearchIndex`` opens an index once and keeps it: one Whoosh searcher per thread (its
@@ -21,6 +21,7 @@ from whoosh.qparser import AndGroup, MultifieldParser
 from whoosh.query import Every, NullQuery
 from whoosh.searching import Hit, Results
 
+from indexer.codec.format import check_index, check_reader
 from indexer.errors import IndexMissing, QueryTooBroad, SearchError
 from indexer.schema import FACET_FIELDS, text_fields
 from indexer.search import results, snippets, translations
@@ -50,6 +51,7 @@ class SearchIndex:
         if not index.exists_in(self.path):
             raise IndexMissing(f"no index in {self.path}; run `m4d-search crawl SOURCE` first")
         self._ix = index.open_dir(self.path, readonly=True)
+        check_index(self._ix, self.path)  # IndexFormatError: written in another format (``codec.format``)
         self._schema = self._ix.schema  # Index.schema re-reads the TOC on every access
         self._local = threading.local()
         self._fields = text_fields()
@@ -74,7 +76,7 @@ class SearchIndex:
         """Return this thread's searcher, refreshed if the index changed on disk."""
         s = getattr(self._local, "searcher", None)
         if s is None:
-            s = self._ix.searcher(weighting=self._ranking.weighting())
+            s = self._new_searcher()
         else:
             now = time.monotonic()
             if now - getattr(self._local, "checked", 0) > 0.5:
@@ -83,8 +85,20 @@ class SearchIndex:
                     # A fresh searcher, not Searcher.refresh(): refresh reuses segment
                     # readers whose deletion lists are stale, and shows deleted documents.
                     s.close()
-                    s = self._ix.searcher(weighting=self._ranking.weighting())
+                    self._local.searcher = None
+                    s = self._new_searcher()
         self._local.searcher = s
+        return s
+
+    def _new_searcher(self):
+        """Open a searcher on the index's latest version; IndexFormatError if a crawl wrote it
+        in another format since (its segments say so: no file read)."""
+        s = self._ix.searcher(weighting=self._ranking.weighting())
+        try:
+            check_reader(s.reader(), self.path)
+        except BaseException:
+            s.close()
+            raise
         return s
 
     def warm(self) -> None:

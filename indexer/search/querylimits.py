@@ -16,6 +16,7 @@ from itertools import islice
 
 from whoosh.query import Every, FuzzyTerm, MultiTerm, NullQuery, Or, PatternQuery, Prefix, Query, Regex, Term, Wildcard
 
+from indexer.codec.readers import expanded_terms, pattern_prefix, pattern_regex
 from indexer.errors import QueryTooBroad
 
 #: Literal characters a wildcard, prefix or regular expression needs before its first special one.
@@ -56,13 +57,13 @@ def _expand(q: MultiTerm, reader) -> Query:
     if isinstance(q, PatternQuery):
         if isinstance(q, Wildcard) and q.text and not q.text.strip("*"):
             return Every()
-        prefix = q.text if type(q) is Prefix else q._find_prefix(q.text)
+        prefix = q.text if type(q) is Prefix else pattern_prefix(q)
         if len(prefix) < MIN_PREFIX:
             raise QueryTooBroad(f"{_shown(q)}: a wildcard needs at least {MIN_PREFIX} letters before it")
         candidates = islice(reader.expand_prefix(field, prefix), MAX_SCAN)
         if type(q) is not Prefix:
             try:
-                pattern = re.compile(q._get_pattern())
+                pattern = re.compile(pattern_regex(q))
             except re.error as exc:
                 raise QueryTooBroad(f"{_shown(q)}: {exc}") from None
             from_bytes = schema[field].from_bytes
@@ -71,7 +72,7 @@ def _expand(q: MultiTerm, reader) -> Query:
         candidates = islice(reader.terms_within(field, q.text, q.maxdist, prefix=max(q.prefixlength, MIN_PREFIX)),
                             MAX_SCAN)
     else:  # ranges and other expanding terms: every candidate read is a match
-        candidates = islice(q._btexts(reader), MAX_SCAN)
+        candidates = islice(expanded_terms(q, reader), MAX_SCAN)
     texts = list(candidates)
     if len(texts) > MAX_EXPANSIONS:
         texts = heapq.nlargest(MAX_EXPANSIONS, texts, key=lambda t: reader.doc_frequency(field, t))

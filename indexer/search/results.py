@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from whoosh.reading import MultiReader
-
+from indexer.codec.readers import stored_fields as read_stored_fields
 from indexer.search import snippets, translations
 from indexer.text import taxonomy
 
@@ -51,12 +50,7 @@ def stored_fields(searcher, docnum: int) -> dict:
     """Return a document's stored fields from its segment's column. Whoosh's reader copies
     them into a new dict without the fields no longer in the schema (a third of the time
     here); every field read here is in the schema."""
-    reader = searcher.reader()
-    if isinstance(reader, MultiReader):
-        n, docnum = reader._segment_and_docnum(docnum)
-        reader = reader.readers[n]
-    perdoc = getattr(reader, "_perdoc", None)
-    return perdoc.stored_fields(docnum) if perdoc is not None else reader.stored_fields(docnum)
+    return read_stored_fields(searcher.reader(), docnum)
 
 
 def facet_listing(name: str, counts: dict[str, int], chosen: list[str], ui: str) -> list[dict]:

@@ -1,4 +1,4 @@
-"""Ranking the matches of a query from their scores (``scores``): the best first, ties to the
+"""The top matches of a query from their scores (``scores``): the best first, ties to the
 lower docnum (Whoosh's order), and which documents match a plan's clauses.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Ranking: the weights of a plain-words query and the scoring model, chosen by measurement.
+"""Weighting: the weights of a plain-words query and the scoring model, chosen by measurement.
 
 Every default below was chosen with ``benchmarks/relevance.py`` (XQuAD en/es, PIAF fr);
 the README's Relevance section gives the figures.

@@ -1,4 +1,4 @@
-"""Shared vocabularies: thematic areas (``data/taxonomy.json``), document types, and
+"""The taxonomy of facet values: thematic areas (``data/taxonomy.json``), document types, and
 language and country names from Babel (CLDR), both to read labels and to display them.
 """
 from __future__ import annotations

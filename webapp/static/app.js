@@ -31,8 +31,9 @@
     return url.origin === location.origin && url.pathname === searchPath();
   }
 
-  // The form's fields in the order the server writes its links, so URLs look alike.
-  var ORDER = ["q", "lang", "theme", "country", "type", "collapse", "per_page", "ui"];
+  // The form's fields in the order the server writes its links (links.KEPT, served on the
+  // form), so URLs look alike.
+  var ORDER = (form && form.getAttribute("data-params") || "q").split(" ");
 
   function formUrl() {
     var pairs = [];
