@@ -38,8 +38,10 @@ def open_index(index_dir: str) -> SearchIndex:
     try:
         from indexer.search.engine import SearchIndex
 
-        return SearchIndex(index_dir)
-    except (IndexUnavailable, WhooshVersionError) as exc:  # missing, another format; another Whoosh
+        ix = SearchIndex(index_dir)
+        ix.searcher()  # the latest version's files opened: a damaged index fails here
+        return ix
+    except (IndexUnavailable, WhooshVersionError) as exc:  # missing, damaged, another format; another Whoosh
         fail(str(exc))
 
 
@@ -64,11 +66,14 @@ def cli(verbose: bool):
 @click.option("--contact", default=lambda: os.environ.get("M4D_CONTACT", ""), show_default="$M4D_CONTACT",
               metavar="URL", help="A URL or e-mail for site owners, sent in the User-Agent (web crawls).")
 @click.option("--rebuild", is_flag=True, help="Start the index (and the crawl state) over instead of updating it.")
+@click.option("--allow-empty", is_flag=True, help="Let --rebuild commit an index with no documents (by default a "
+              "rebuild that indexes nothing keeps the previous index).")
 @click.option("--report", type=click.Path(dir_okay=False, writable=True),
               help="Write the crawl report (per-URL outcome, skips, errors, unknown labels) as JSON to this file.")
 @click.option("--procs", type=click.IntRange(min=1), help="Processes that extract a folder's pages and write "
               "the index (default: one per core for 2,000 pages or documents or more, else one).")
-def crawl(sources, index_dir, allow_domain, max_pages, max_depth, delay, contact, rebuild, report, procs):
+def crawl(sources, index_dir, allow_domain, max_pages, max_depth, delay, contact, rebuild, allow_empty, report,
+          procs):
     """Crawl SOURCES (folders, files, file:// URLs, http(s):// sites) into the index."""
     from whoosh.index import LockError
 
@@ -80,7 +85,7 @@ def crawl(sources, index_dir, allow_domain, max_pages, max_depth, delay, contact
     try:
         summary = run_crawl(list(sources), index_dir, rebuild=rebuild, max_pages=max_pages,
                             max_depth=max_depth, allow_domains=allow_domain, settings=settings,
-                            progress=stderr_progress, procs=procs)
+                            progress=stderr_progress, procs=procs, allow_empty=allow_empty)
     except SourceError as exc:
         fail(str(exc), 2)
     except IndexUnavailable as exc:  # in another format: only --rebuild replaces it
@@ -91,10 +96,13 @@ def crawl(sources, index_dir, allow_domain, max_pages, max_depth, delay, contact
         fail(f"cannot write the index in {index_dir}: {exc.strerror or exc}")
     if sys.stderr.isatty():
         click.echo("", err=True)
-    click.echo(summary.line(), err=True)
+    if summary.kept is None:
+        click.echo(summary.line(), err=True)
     if report:
         with open(report, "w", encoding="utf-8") as f:
             json.dump(summary.as_dict(), f, ensure_ascii=False, indent=1)
+    if summary.kept is not None:  # nothing committed: the index keeps its previous version
+        fail(summary.kept)
     if summary.interrupted:
         sys.exit(130)
     if summary.errors:
@@ -122,6 +130,8 @@ def search(query, lang, theme, country, doc_type, collapse, page, per_page, ui, 
         body = ix.search(query, filters, page=page, per_page=per_page, collapse=collapse, ui=ui)
     except SearchError as exc:
         fail(str(exc), 2)
+    except IndexUnavailable as exc:  # damaged files met while reading
+        fail(str(exc))
     if as_json:
         click.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
@@ -148,7 +158,10 @@ def _plain_snippet(snippet: str) -> str:
 @index_option
 def stats(as_json, index_dir):
     """Show documents by language, type, theme and country, and the index size."""
-    body = open_index(index_dir).stats()
+    try:
+        body = open_index(index_dir).stats()
+    except IndexUnavailable as exc:  # damaged files met while reading
+        fail(str(exc))
     if as_json:
         click.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return

@@ -12,6 +12,10 @@ class M4DError(Exception):
     """Base class of the project's own errors."""
 
 
+class ConfigError(M4DError, ValueError):
+    """A setting (environment variable or option) with a value that cannot be used."""
+
+
 # Crawl
 
 class SourceError(M4DError):
@@ -28,6 +32,12 @@ class FetchError(M4DError):
 
 class CrawlLocked(M4DError):
     """Another crawl is writing this index."""
+
+
+class CrawlFailed(M4DError):
+    """A crawl that commits nothing, so that the index keeps its previous version: every
+    source failed (nothing reached), or a ``--rebuild`` would replace an index holding
+    documents by an empty one (``allow_empty`` permits that)."""
 
 
 # Parse
@@ -52,6 +62,10 @@ class IndexUnavailable(M4DError):
 
 class IndexMissing(IndexUnavailable):
     """No index at the given folder."""
+
+
+class IndexDamaged(IndexUnavailable):
+    """An index whose files cannot be read: truncated, garbage, missing or unreadable."""
 
 
 class IndexFormatError(IndexUnavailable):

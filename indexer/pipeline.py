@@ -9,15 +9,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from itertools import islice
 
-from indexer.crawl.local import LocalCrawler
+from indexer.crawl.local import LocalCrawler, localize
 from indexer.crawl.sources import make_crawlers
 from indexer.crawl.state import crawl_lock
 from indexer.enrich.facets import EnrichReport, enrich
-from indexer.errors import ExtractError, PageTimeout
+from indexer.errors import CrawlFailed, ExtractError, PageTimeout
 from indexer.parse.extract import extract
 from indexer.parse.limits import cap_document, page_budget
 from indexer.parse.listing import split_listing
-from indexer.write import check_writable, default_procs, write_documents, write_meta
+from indexer.write import check_writable, default_procs, held_documents, write_documents, write_meta
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ class CrawlSummary:
     unknown_themes: dict[str, int] = field(default_factory=dict)
     unknown_countries: dict[str, int] = field(default_factory=dict)
     outcomes: dict[str, tuple[str, str]] = field(default_factory=dict)  # url → (outcome, reason)
+    kept: str | None = None  # why nothing was committed (the index keeps its previous version), or None
 
     def line(self) -> str:
         langs = ", ".join(f"{k} {v}" for k, v in sorted(self.by_lang.items()))
@@ -65,7 +66,7 @@ class CrawlSummary:
                 "errors": [{"url": u, "reason": r} for u, r in self.errors],
                 "limited": [{"url": u, "reason": r} for u, r in self.limited],
                 "unknown_themes": self.unknown_themes, "unknown_countries": self.unknown_countries,
-                "outcomes": dict(Counter(o for o, _ in self.outcomes.values())),
+                "outcomes": dict(Counter(o for o, _ in self.outcomes.values())), "kept": self.kept,
                 "urls": [{"url": u, "outcome": o, "reason": r} for u, (o, r) in self.outcomes.items()]}
 
 
@@ -76,11 +77,15 @@ def skip_category(reason: str) -> str:
 
 def run_crawl(sources: list[str], index_dir, *, rebuild: bool = False, max_pages: int | None = None,
               max_depth: int | None = None, allow_domains=(), settings=None, progress=None, procs: int | None = None,
-              write=write_documents) -> CrawlSummary:
+              write=write_documents, allow_empty: bool = False) -> CrawlSummary:
     """Crawl sources into the index at index_dir and return the summary.
 
     One crawl at a time per index (CrawlLocked otherwise). Ctrl-C stops the crawl: what was
     fetched is indexed, nothing else is deleted, and the summary says ``interrupted``.
+    A crawl that reached none of its sources (errors, and no page fetched or found
+    unchanged), or a rebuild that found no document for an index holding some (unless
+    allow_empty), commits nothing, neither the index nor the crawl state nor the meta file:
+    the summary's ``kept`` says why.
 
     :param settings: a ``settings.CrawlSettings`` for web sources (delay, timeouts, …), or None.
     :param progress: called with (pages, documents, queued=, skipped=, errors=, unchanged=)
@@ -98,17 +103,21 @@ def run_crawl(sources: list[str], index_dir, *, rebuild: bool = False, max_pages
         crawlers = make_crawlers(sources, index_dir, max_pages=max_pages, max_depth=max_depth, rebuild=rebuild,
                                  allow_domains=allow_domains, settings=settings)
         try:
-            _run(crawlers, index_dir, summary, rebuild, progress, procs=procs, write=write)
+            _run(crawlers, index_dir, summary, rebuild, progress, procs=procs, write=write, allow_empty=allow_empty)
+        except CrawlFailed as exc:  # the writer's refusal: a rebuild without documents
+            summary.kept = str(exc)
         finally:
             for crawler in crawlers:
-                crawler.close()
+                crawler.close()  # the crawl state's changes are dropped unless finish() committed them
     summary.seconds = time.monotonic() - started
-    write_meta(index_dir, {"sources": sources, "summary": summary.as_dict()})
+    if summary.kept is None:
+        # The crawlers' own sources: a folder as an absolute file:// URL, whatever was typed.
+        write_meta(index_dir, {"sources": [s for c in crawlers for s in c.sources], "summary": summary.as_dict()})
     return summary
 
 
 def _run(crawlers: list, index_dir, summary: CrawlSummary, rebuild: bool, progress, procs=None,
-         write=write_documents) -> None:
+         write=write_documents, allow_empty: bool = False) -> None:
     docs, failed = [], set()
     for crawler in crawlers:
         if progress:
@@ -141,6 +150,14 @@ def _run(crawlers: list, index_dir, summary: CrawlSummary, rebuild: bool, progre
         summary.errors += crawler.errors
         summary.outcomes.update(crawler.outcomes)
     summary.unchanged = sum(1 for o, _ in summary.outcomes.values() if o == "unchanged")
+    if summary.errors and not summary.pages and not summary.unchanged:
+        held = held_documents(index_dir)
+        url, reason = summary.errors[0]
+        errors = f"{len(summary.errors)} errors, first" if len(summary.errors) > 1 else "1 error"
+        kept = f"no index was written in {index_dir}" if held is None else \
+            f"the index in {index_dir} keeps its {held} documents"
+        raise CrawlFailed(f"the crawl reached none of its sources ({errors}: {url}: {reason}): "
+                          f"nothing was committed, {kept}")
     report = EnrichReport()
     enrich(docs, report)
     # Documents of pages not reached again are deleted only after a complete crawl.
@@ -148,7 +165,7 @@ def _run(crawlers: list, index_dir, summary: CrawlSummary, rebuild: bool, progre
     keep = set(failed).union(*(c.keep for c in crawlers))
     gone = set().union(*(c.gone for c in crawlers))
     counts = write(index_dir, docs, [s for c in complete for s in c.sources], keep=keep,
-                   rebuild=rebuild, remove=gone, procs=procs)
+                   rebuild=rebuild, remove=gone, procs=procs, allow_empty=allow_empty)
     for crawler in crawlers:
         crawler.finish(failed, complete=crawler in complete)
     summary.documents, summary.deleted = counts["added"], counts["deleted"]
@@ -174,7 +191,8 @@ def _extract_one(page, crawler=None) -> tuple:
             if crawler is not None:
                 crawler.resolve(page, parsed)
                 crawler.add_links(page, [] if parsed.nofollow else parsed.links)
-            else:
+            else:  # a folder's page in a worker process: LocalCrawler.resolve's work, done here
+                localize(page, parsed)
                 links = [] if parsed.nofollow else parsed.links
             if parsed.noindex:
                 return "noindex", links, [], [], None
@@ -233,8 +251,9 @@ def _extraction_pool(crawler: LocalCrawler, procs: int | None):
 def _extract_in_pool(pool, crawler: LocalCrawler, pages, docs: list, failed: set, summary: CrawlSummary,
                      progress) -> None:
     """Extract and split a folder's pages in the pool, a round at a time, each page's
-    outcome recorded as ``_process`` records it (a local crawler resolves nothing, and the
-    links it follows are only queued, so pages need not be read in order)."""
+    outcome recorded as ``_process`` records it (a local crawler's ``resolve`` is ``localize``,
+    which needs no crawler, and the links it follows are only queued, so pages need not be
+    read in order)."""
     while True:
         batch = list(islice(pages, ROUND_PAGES))
         if not batch:

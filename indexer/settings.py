@@ -26,6 +26,20 @@ MAX_PER_PAGE = 100
 MAX_PAGE_BYTES = 5 * 1024 * 1024
 #: The product token robots.txt rules are matched against.
 ROBOTS_TOKEN = "m4d-search"
+#: Seconds a browser or proxy may reuse a search answer (the page, ``/api/search``,
+#: ``/api/suggest``): the index changes only when a crawl commits.
+ANSWER_MAX_AGE = 60
+#: Seconds a static file (CSS, JS, icon) is cached under its versioned URL (``?v=<digest>``,
+#: which changes with the file); a bare URL is cached for ``STATIC_MAX_AGE_BARE``.
+STATIC_MAX_AGE = 365 * 24 * 3600
+STATIC_MAX_AGE_BARE = 3600
+#: The origins allowed to read the JSON API from another site when ``$M4D_CORS_ORIGINS`` is
+#: unset: any (the API is read-only, GET only, and uses no cookies or credentials).
+DEFAULT_CORS_ORIGINS = "*"
+#: The hosts whose name ``/opensearch.xml`` writes into its absolute links when
+#: ``$M4D_PUBLIC_URL`` is unset and ``$M4D_ALLOWED_HOSTS`` lists no others (``serve`` adds the
+#: host it binds to); any other ``Host`` header gets links without a host (``webapp.public``).
+DEFAULT_ALLOWED_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 
 def default_index_dir() -> str:
@@ -67,6 +81,9 @@ class CrawlSettings:
     max_query_variants: int = field(default=100, metadata={"help": "distinct queries followed per path "
                                                                    "(calendar and filter traps)"})
     max_sitemaps: int = field(default=50, metadata={"help": "sitemap files read per crawl (index files too)"})
+    max_queued: int = field(default=100_000, metadata={"help": "URLs waiting to be fetched at most (links and "
+                                                             "sitemap entries); beyond it URLs are left out and "
+                                                             "the crawl counts as incomplete"})
 
     @property
     def user_agent(self) -> str:

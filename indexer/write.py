@@ -31,10 +31,10 @@ from whoosh.query import Prefix
 from whoosh.util.filelock import try_for
 from whoosh.writing import CLEAR
 
-from indexer.codec import blocks, segments
+from indexer.codec import blocks, readers, segments
 from indexer.codec.format import FORMAT_VERSION, META_FIELD, check_index, meta_format
 from indexer.codec.postings import DocumentAnalyzer, FastSegmentWriter, field_names
-from indexer.errors import IndexBusy
+from indexer.errors import CrawlFailed, IndexBusy
 from indexer.model import Document
 from indexer.schema import build_schema, link_bytes
 from indexer.settings import META_FILE
@@ -57,12 +57,17 @@ BATCH_MAX_DOCS = 20000
 
 
 
-def open_or_create(index_dir: str | os.PathLike):
-    """Open the index in index_dir, creating the folder and an empty index if needed."""
+def open_or_create(index_dir: str | os.PathLike, replace_damaged: bool = False):
+    """Open the index in index_dir, creating the folder and an empty index if needed (or if
+    its table of contents cannot be read and replace_damaged: a rebuild replaces it)."""
     path = Path(index_dir)
     path.mkdir(parents=True, exist_ok=True)
-    if index.exists_in(path):
-        return index.open_dir(path)
+    try:
+        if index.exists_in(path):
+            return index.open_dir(path)
+    except Exception:  # noqa: BLE001 - whatever a damaged table of contents raises
+        if not replace_damaged:
+            raise
     return index.create_in(path, build_schema())
 
 
@@ -87,8 +92,10 @@ def fields_of(doc: Document, schema=None) -> dict:
 
 
 def write_documents(index_dir, docs: list[Document], sources: list[str], keep: set[str] = frozenset(),
-                    rebuild: bool = False, remove: set[str] = frozenset(), procs: int | None = None) -> dict:
+                    rebuild: bool = False, remove: set[str] = frozenset(), procs: int | None = None,
+                    allow_empty: bool = False) -> dict:
     """Add or update docs, delete stale ones of the given sources, commit once (the fast writer).
+    A rebuild without docs of an index holding some is refused (``CrawlFailed``) unless allow_empty.
 
     :param keep: page URLs that failed or did not change this time: their documents are kept.
     :param remove: page URLs that are gone (404, 410): their documents are deleted, whatever the source.
@@ -99,12 +106,12 @@ def write_documents(index_dir, docs: list[Document], sources: list[str], keep: s
         n = default_procs(len(unique)) if procs is None else max(1, procs)
         return _write_fast(ix, unique, sources, keep, rebuild, remove, n)
 
-    return _write_locked(index_dir, docs, fast, rebuild)
+    return _write_locked(index_dir, docs, fast, rebuild, allow_empty)
 
 
 def write_documents_plain(index_dir, docs: list[Document], sources: list[str], keep: set[str] = frozenset(),
-                          rebuild: bool = False, remove: set[str] = frozenset(), procs: int | None = None, *,
-                          prepare_schema=None) -> dict:
+                          rebuild: bool = False, remove: set[str] = frozenset(), procs: int | None = None,
+                          allow_empty: bool = False, *, prepare_schema=None) -> dict:
     """What ``write_documents`` does, with Whoosh's own writer in this process: the reference
     the fast writer is tested against. It takes the same arguments, so that it can stand in
     for it (``pipeline.run_crawl(..., write=write_documents_plain)``); procs is ignored.
@@ -113,14 +120,15 @@ def write_documents_plain(index_dir, docs: list[Document], sources: list[str], k
         (the indexing benchmark's baseline swaps its stemmers there), or None.
     """
     return _write_locked(index_dir, docs, lambda ix, unique: _write_plain(ix, unique, sources, keep, rebuild,
-                                                                          remove, prepare_schema), rebuild)
+                                                                          remove, prepare_schema), rebuild,
+                         allow_empty)
 
 
-def _write_locked(index_dir, docs: list[Document], write, rebuild: bool) -> dict:
+def _write_locked(index_dir, docs: list[Document], write, rebuild: bool, allow_empty: bool = False) -> dict:
     """Under the index's write lock, open or create it and return ``write(ix, docs)``, the
     docs without repeated ids (the first version of an id wins). An index in another format
-    of the project's additions is refused (``IndexFormatError``) unless rebuilt; after the
-    commit, the meta file records the format it is in now (``format``)."""
+    of the project's additions is refused (``IndexFormatError``) unless rebuilt, an empty
+    rebuild too (``write_documents``); after the commit, the meta records its format (``format``)."""
     path = Path(index_dir)
     lock = FileStorage(str(path)).create().lock("MAIN_WRITELOCK")  # the lock Whoosh's writers take
     if not try_for(lock.acquire, timeout=LOCK_WAIT, delay=0.1):
@@ -131,10 +139,13 @@ def _write_locked(index_dir, docs: list[Document], write, rebuild: bool) -> dict
         for doc in docs:
             first.setdefault(doc.id, doc)  # the first version of an id wins
         unique = list(first.values())
-        ix = open_or_create(path)
+        ix = open_or_create(path, replace_damaged=rebuild)
         try:
             if not rebuild:
                 check_index(ix, path)
+            elif not unique and not allow_empty and (held := held_documents(path)):
+                raise CrawlFailed(f"--rebuild found no document to index: nothing was committed, the index in "
+                                  f"{path} keeps its {held} documents (--allow-empty commits an empty index)")
             counts = write(ix, unique)
         finally:
             ix.close()
@@ -145,12 +156,26 @@ def _write_locked(index_dir, docs: list[Document], write, rebuild: bool) -> dict
         lock.release()
 
 
+def held_documents(index_dir) -> int | None:
+    """Return how many documents the index in index_dir holds; None when there is none or it
+    cannot be read (a damaged index is no loss to replace)."""
+    try:
+        ix = index.open_dir(index_dir, readonly=True)
+        try:
+            return ix.doc_count()
+        finally:
+            ix.close()
+    except Exception:  # noqa: BLE001 - no index, or whatever a damaged one raises
+        return None
+
+
 def check_writable(index_dir) -> None:
     """Raise ``IndexFormatError`` if index_dir holds an index in another format of the
-    project's additions, which only a rebuild may replace (before a crawl spends its time)."""
+    project's additions, which only a rebuild may replace (before a crawl spends its time),
+    and ``IndexDamaged`` if its files cannot be read."""
     path = Path(index_dir)
-    if index.exists_in(path):
-        ix = index.open_dir(path, readonly=True)
+    ix = readers.open_readable(path)
+    if ix is not None:
         try:
             check_index(ix, path)
         finally:

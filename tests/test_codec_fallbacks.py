@@ -24,6 +24,8 @@ from indexer.model import Document
 from indexer.search.scores import ArrayScores
 from indexer.write import fields_of, open_or_create, write_documents, write_documents_plain
 
+from .test_scores import whoosh_scores
+
 WORDS = "alfa beta gamma delta eco foxtrot golf hotel".split()
 THEMES = ["social-inclusion", "remittances", "diaspora"]
 
@@ -52,16 +54,6 @@ def matcher_postings(reader, field: str, btext: bytes) -> list[tuple]:
     while m.is_active():
         found.append((m.id(), m.weight(), m.value()))
         m.next()
-    return found
-
-
-def whoosh_scores(searcher, q) -> dict[int, float]:
-    found = {}
-    for sub, offset in searcher.leaf_searchers():
-        m = q.matcher(sub, sub.context())
-        while m.is_active():
-            found[m.id() + offset] = m.score()
-            m.next()
     return found
 
 

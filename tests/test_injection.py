@@ -50,7 +50,8 @@ def test_json_gives_the_payloads_back_as_plain_data(client):
     hit = response.get_json()["results"][0]
     assert hit["title"] == TITLE
     assert hit["keywords"] == KEYWORDS
-    assert hit["url"].startswith("file://") and hit["id"] == hit["url"]  # the javascript: canonical is ignored
+    assert hit["url"].endswith(".html") and hit["id"] == hit["url"]  # the javascript: canonical is ignored
+    assert "://" not in hit["url"]  # a local document: its folder's name and path, no server path
     assert hit["translations"] == []  # and so is the javascript: hreflang alternate
     # The snippet is the one field that is HTML: only <mark> is markup, the rest is escaped.
     snippet = hit["snippet"].replace("<mark>", "").replace("</mark>", "")

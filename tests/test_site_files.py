@@ -16,7 +16,8 @@ def get(client, path):
 
 def test_results_link_to_served_files(client):
     body = client.get("/api/search?q=xen%C3%B3fobo").get_json()
-    assert body["results"][0]["url"].startswith("file://")  # the API keeps the document's URL
+    # The API gives the folder's name and the path inside it, never the server's absolute path.
+    assert body["results"][0]["url"] == body["results"][0]["id"] == "site/case-studies/social-inclusion-es.html"
     page = client.get("/search?q=xen%C3%B3fobo").get_data(as_text=True)
     assert 'href="/site/case-studies/social-inclusion-es.html"' in page
     assert "file://" not in page
@@ -60,12 +61,17 @@ def test_symlink_leading_out_is_not_served(make_client, tmp_path):
     assert get(client, "/site/link.html")[0] == 404
 
 
-def test_site_folder_comes_from_the_crawl_record(make_index, make_client, monkeypatch):
-    # A relative source, as `make run` records it, is read from where the app runs.
+def test_site_folder_comes_from_the_crawl_record(make_index, make_client, monkeypatch, tmp_path):
+    # A relative source, as `make run` gives it, is recorded absolute: the app serves it from
+    # anywhere, and never a folder of the same name under its own working folder.
     monkeypatch.chdir(SITE.parent)
     index_dir = make_index("site/")
-    assert json.loads((index_dir / "m4d-meta.json").read_text("utf-8"))["sources"] == ["site/"]
+    assert json.loads((index_dir / "m4d-meta.json").read_text("utf-8"))["sources"] == [SITE.resolve().as_uri()]
+    (tmp_path / "site" / "case-studies").mkdir(parents=True)
+    (tmp_path / "site" / "case-studies" / "mainstreaming-fr.html").write_text("<p>impostor</p>", "utf-8")
+    monkeypatch.chdir(tmp_path)
     client = make_client(index_dir)
+    assert "impostor" not in get(client, "/site/case-studies/mainstreaming-fr.html")[1]
     assert 'href="/site/case-studies/mainstreaming-fr.html"' in client.get("/?lang=fr").get_data(as_text=True)
     assert get(client, "/site/case-studies/mainstreaming-fr.html")[0] == 200
 
@@ -88,5 +94,5 @@ def test_files_outside_every_site_folder_keep_their_url(make_client, site_index_
     other.mkdir()
     client = make_client(site_index_dir, SITE_DIRS=[str(other)])
     page = client.get("/search?q=xen%C3%B3fobo").get_data(as_text=True)
-    assert 'href="file:///' in page and 'href="/site/' not in page
+    assert 'href="site/case-studies/' in page and 'href="/site/' not in page and "file://" not in page
     assert get(client, "/site/case-studies/social-inclusion-es.html")[0] == 404

@@ -267,7 +267,8 @@ def test_security_headers_on_every_response(client, path):
 
 def test_pages_have_no_inline_script_or_style(client):
     page = text(client.get("/search?q=migration"))
-    assert re.findall(r"<script[^>]*>", page) == ['<script src="/static/app.js" defer>']
+    scripts = re.findall(r"<script[^>]*>", page)  # the one script, under its versioned URL
+    assert len(scripts) == 1 and re.fullmatch(r'<script src="/static/app\.js\?v=[0-9a-f]{12}" defer>', scripts[0])
     assert "<style" not in page and " style=" not in page and " on" + "click=" not in page
 
 

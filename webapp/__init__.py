@@ -19,13 +19,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False
 
-    from . import api, errors, handle, i18n, links, security, site, views
+    from . import api, caching, cors, errors, handle, i18n, links, public, security, site, views
 
     handle.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    cors.init_app(app)
+    caching.init_app(app)
     links.init_app(app)
+    public.init_app(app)
     site.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)

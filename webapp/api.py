@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template, request
 
-from indexer.errors import SearchError
+from indexer.errors import IndexUnavailable, SearchError
 from indexer.settings import MAX_QUERY_CHARS
 
 from .handle import get_index
@@ -32,8 +32,13 @@ def suggest():
 
 @bp.get("/healthz")
 def healthz():
-    """Report that the index opens, with its document count."""
-    return jsonify(status="ok", documents=get_index().doc_count())
+    """Report that the index opens, with its document count; 503 with the reason when it
+    does not (missing, damaged, in another format)."""
+    try:
+        documents = get_index().doc_count()
+    except IndexUnavailable as exc:
+        return jsonify(status="unavailable", error=str(exc)), 503
+    return jsonify(status="ok", documents=documents)
 
 
 @bp.get("/opensearch.xml")

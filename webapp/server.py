@@ -6,6 +6,12 @@ for its lifetime. Workers are gunicorn's *sync* workers: one request at a time, 
 connection closed after each response, so no keep-alive connection can pin itself to one
 busy worker while the other idles (what gthread workers do under keep-alive load). With
 ``threads > 1`` the gthread worker is used, with keep-alive off for the same reason.
+
+A sync worker is also held by a client that sends its request slowly or not at all (until
+``WORKER_TIMEOUT``, when gunicorn replaces it): in production it runs behind nginx
+(``deploy/nginx.conf``, ``m4d-search nginx-config``), which reads whole requests before
+passing them on and whole answers before trickling them out, so a worker only ever waits on
+nginx over loopback. Sync workers are what gunicorn recommends behind such a proxy.
 """
 from __future__ import annotations
 
@@ -13,6 +19,15 @@ import os
 import socket
 
 from gunicorn.app.base import BaseApplication
+
+#: Seconds a worker may be silent (busy or blocked on one client) before gunicorn replaces
+#: it: the only bound a sync worker has on a client that trickles its request.
+WORKER_TIMEOUT = 30
+#: Request-line bytes accepted: a 500-character query, percent-encoded, plus filters (the
+#: most gunicorn allows); more fields or larger ones are refused with a 400 before the app.
+LIMIT_REQUEST_LINE = 8190
+LIMIT_REQUEST_FIELDS = 50
+LIMIT_REQUEST_FIELD_SIZE = 8190
 
 
 def default_workers() -> int:
@@ -31,7 +46,10 @@ class Server(BaseApplication):
             "threads": threads,
             "worker_class": "gthread" if threads > 1 else "sync",
             "keepalive": 0,
-            "timeout": 60,
+            "timeout": WORKER_TIMEOUT,
+            "limit_request_line": LIMIT_REQUEST_LINE,
+            "limit_request_fields": LIMIT_REQUEST_FIELDS,
+            "limit_request_field_size": LIMIT_REQUEST_FIELD_SIZE,
             "graceful_timeout": 10,
             "accesslog": None,
             "errorlog": "-",

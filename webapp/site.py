@@ -1,20 +1,24 @@
 """Crawled local files, served read-only under ``/site/``.
 
-A document crawled from a folder has a ``file://`` URL, which a browser does not open from
-an http page. When a site folder contains the file, the result links to ``/site/<path>``
-instead; http(s) URLs are kept as they are.
+A document crawled from a folder is identified by the folder's name and its path inside it
+(``site/case-studies/a.html``; indexes of older versions hold ``file://`` URLs). When a site
+folder holds the file, the result links to ``/site/<path>``; http(s) URLs are kept as they are.
 
 The site folders are ``SITE_DIRS`` when configured, else the local sources of the last
-crawl (``m4d-meta.json`` next to the index). With one folder its files are at
+crawl (``m4d-meta.json`` next to the index, absolute ``file://`` URLs; a relative path
+there, from an older version, is ignored rather than read from the server's working
+folder). With one folder its files are at
 ``/site/<path>``; with several, each folder is mounted under its own name,
 ``/site/<name>/<path>``. Only regular files inside a folder are served (no ``..``, no
-symbolic link leading out, no hidden files), under a sandboxing Content-Security-Policy
+symbolic link leading out or to a hidden file, no hidden files; a loop, an overlong name or
+any error reading it is a 404), under a sandboxing Content-Security-Policy
 so that nothing in them runs.
 """
 from __future__ import annotations
 
 import json
 import os
+import stat
 import threading
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
@@ -38,7 +42,8 @@ def _source_path(source: str) -> Path | None:
         return Path(unquote(parts.path))
     if parts.scheme in ("http", "https"):
         return None  # its documents keep their own URLs
-    return Path(source)  # a folder or file, relative to where the crawl ran (and we run)
+    path = Path(source)  # an older crawl's record: only an absolute path is taken
+    return path if path.is_absolute() else None
 
 
 def _configured_dirs(app) -> list[Path]:
@@ -92,14 +97,14 @@ def link(url: str) -> str:
     the strict one, on the file system, when the link is followed.
     """
     parts = urlsplit(url)
-    if parts.scheme != "file":
+    if parts.scheme not in ("file", "") or parts.netloc or not parts.path or url.startswith("/"):
         return url
-    path = os.path.normpath(unquote(parts.path))
     if "m4d_site" not in g:
         g.m4d_site = (mounts(), url_for("site.serve", subpath=""))
     found, base = g.m4d_site
+    path = os.path.normpath(unquote(parts.path)) if parts.scheme else unquote(parts.path)
     for name, root in found.items():
-        rel = _relative(root, path)
+        rel = _relative(root, path) if parts.scheme else _relative_id(root, path)
         if rel is not None:
             target = base + quote(f"{name}/{rel}" if name else rel)
             return target + (f"#{quote(parts.fragment)}" if parts.fragment else "")
@@ -118,18 +123,39 @@ def _relative(root: Path, path: str) -> str | None:
     return rel.replace(os.sep, "/")
 
 
-def _servable(root: Path, rel: str) -> Path | None:
-    """Return the file for rel under root, or None when it must not be served."""
-    parts = [p for p in rel.split("/") if p]
-    if any(p.startswith(".") or "\\" in p or "\0" in p for p in parts):
-        return None
+def _relative_id(root: Path, doc_id: str) -> str | None:
+    """Return a document id's path inside root (ids are the folder's name, then the path),
+    or None when the id is of another folder or names a hidden file."""
     if root.is_file():
-        return root if parts == [root.name] else None
-    target = root.joinpath(*parts).resolve() if parts else root
-    if target.is_dir():
-        target = target / "index.html"
-    if not target.is_relative_to(root) or not target.is_file():
+        rel = root.name if doc_id == f"{root.parent.name or 'files'}/{root.name}" else None
+    else:
+        name, _, rel = doc_id.partition("/")
+        rel = rel if name == (root.name or "files") else None
+    if not rel or any(p.startswith(".") or p in ("", "..") for p in rel.split("/")):
         return None
+    return rel
+
+
+def _servable(root: Path, rel: str) -> Path | None:
+    """Return the file for rel under root, or None when it must not be served: a hidden
+    name on the way or at the end (after symbolic links too), outside root, not a regular
+    file, a loop, a name too long, or any other error reading it."""
+    parts = [p for p in rel.split("/") if p]
+    if any(p.startswith(".") or "\\" in p or "\0" in p or len(p.encode("utf-8", "surrogateescape")) > 255
+           for p in parts):
+        return None
+    try:
+        if root.is_file():
+            return root if parts == [root.name] else None
+        target = Path(os.path.realpath(root.joinpath(*parts), strict=True)) if parts else root
+        if stat.S_ISDIR(os.stat(target).st_mode):
+            target = Path(os.path.realpath(target / "index.html", strict=True))
+        if not target.is_relative_to(root) or not stat.S_ISREG(os.stat(target).st_mode):
+            return None
+    except (OSError, RuntimeError, ValueError):  # missing, a loop, a name too long, …
+        return None
+    if any(p.startswith(".") for p in target.relative_to(root).parts):
+        return None  # a link to a hidden file inside the folder
     return target
 
 
@@ -148,7 +174,10 @@ def serve(subpath: str):
     target = _servable(root, rel)
     if target is None:
         abort(404)
-    response = send_file(target, conditional=True, max_age=60)
+    try:
+        response = send_file(target, conditional=True, max_age=60)
+    except OSError:  # gone or changed since it was checked
+        abort(404)
     response.headers["Content-Security-Policy"] = SITE_CSP
     return response
 

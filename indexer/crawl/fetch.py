@@ -18,6 +18,7 @@ import httpx
 from lxml import etree
 from protego import Protego
 
+from indexer.crawl.stream import ACCEPT_ENCODING, DeadlineTransport, decode, encodings, set_deadline
 from indexer.errors import FetchError, SkipPage
 from indexer.settings import ROBOTS_TOKEN, CrawlSettings
 
@@ -106,10 +107,11 @@ class Fetcher:
         self.settings = settings
         self.client = httpx.Client(
             headers={"User-Agent": settings.user_agent,
-                     "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.1"},
+                     "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.1",
+                     "Accept-Encoding": ACCEPT_ENCODING},
             timeout=httpx.Timeout(settings.timeout), follow_redirects=False,
-            limits=httpx.Limits(max_connections=settings.concurrency + 2,
-                                max_keepalive_connections=settings.concurrency + 2))
+            transport=DeadlineTransport(httpx.Limits(max_connections=settings.concurrency + 2,
+                                                     max_keepalive_connections=settings.concurrency + 2)))
         self._stop = threading.Event()
 
     def close(self) -> None:
@@ -131,7 +133,7 @@ class Fetcher:
 
         :param kind: "page" (HTML or text only, size cap), "robots" or "sitemap".
         :raises SkipPage: the body is not HTML or text, or too large.
-        :raises FetchError: the request failed for good.
+        :raises FetchError: the request failed for good, or its body cannot be decoded.
         """
         headers = {}
         if etag:
@@ -167,6 +169,17 @@ class Fetcher:
         s = self.settings
         limit = {"page": s.max_bytes, "robots": ROBOTS_MAX_BYTES}.get(kind, SITEMAP_MAX_BYTES)
         deadline = time.monotonic() + 4 * s.timeout
+        set_deadline(deadline)  # connect, headers and body: every socket operation is cut off at it
+        try:
+            return self._read(url, headers, kind, limit)
+        except httpx.TimeoutException:
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"response took longer than {4 * s.timeout:g} s") from None
+            raise
+        finally:
+            set_deadline(None)
+
+    def _read(self, url: str, headers: dict, kind: str, limit: int) -> Response:
         with self.client.stream("GET", url, headers=headers) as r:
             out = Response(url=url, status=r.status_code, headers=r.headers)
             if r.status_code in (301, 302, 303, 307, 308) and r.headers.get("location"):
@@ -180,16 +193,15 @@ class Fetcher:
             length = r.headers.get("content-length", "")
             if kind != "robots" and length.isdigit() and int(length) > limit:
                 raise SkipPage(f"too large: {int(length)} bytes (limit {limit})")
+            layers = encodings(r.headers.get("content-encoding"))
             body = bytearray()
-            for chunk in r.iter_bytes():
+            for chunk in decode(r.iter_raw(), layers):  # the decoded size, counted as it grows
                 body += chunk
                 if len(body) > limit:
                     if kind == "robots":  # read what fits, as RFC 9309 allows
                         del body[limit:]
                         break
                     raise SkipPage(f"too large: over {limit} bytes")
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"response took longer than {4 * s.timeout:g} s")
             out.body = bytes(body)
         if kind == "page" and out.content_type in GENERIC_TYPES:
             sniffed = sniff(out.body)
@@ -248,36 +260,56 @@ def fetch_robots(fetcher: Fetcher, origin: str, refuse) -> Robots:
 
 
 def parse_sitemap(body: bytes) -> tuple[list[str], list[str]]:
-    """Return (page URLs, sitemap URLs) listed by a sitemap, a sitemap index or a text sitemap.
+    """Return (page URLs, sitemap URLs) listed by a sitemap, a sitemap index or a text sitemap."""
+    pages, sitemaps, _ = read_sitemap(body)
+    return pages, sitemaps
 
-    Gzipped files are read up to the sitemap size limit; XML entities and DTDs are not loaded.
+
+def read_sitemap(body: bytes, max_pages: int | None = None,
+                 max_sitemaps: int | None = None) -> tuple[list[str], list[str], int]:
+    """Return (page URLs, sitemap URLs, how many more were left out) of a sitemap, reading at
+    most max_pages page URLs and max_sitemaps sitemap URLs (None: all).
+
+    The XML is read as a stream (elements dropped once read), so a sitemap of a million URLs
+    costs the URLs kept, not a tree. Gzipped files are read up to the sitemap size limit; XML
+    entities and DTDs are not loaded.
     """
     if body[:2] == b"\x1f\x8b":
         with gzip.GzipFile(fileobj=io.BytesIO(body)) as f:
             try:
                 body = f.read(SITEMAP_MAX_BYTES + 1)[:SITEMAP_MAX_BYTES]
             except (OSError, EOFError):
-                return [], []
+                return [], [], 0
+    room = {"url": max_pages, "sitemap": max_sitemaps}
+    found: dict[str, list[str]] = {"url": [], "sitemap": []}
+    left_out = 0
     if not body.lstrip().startswith(b"<"):
-        lines = body.decode("utf-8", errors="replace").splitlines()
-        return [line.strip() for line in lines if line.strip().startswith(("http://", "https://"))], []
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, recover=True,
-                             huge_tree=False)
+        for line in body.decode("utf-8", errors="replace").splitlines():
+            if line.strip().startswith(("http://", "https://")):
+                if room["url"] is not None and len(found["url"]) >= room["url"]:
+                    left_out += 1
+                else:
+                    found["url"].append(line.strip())
+        return found["url"], [], left_out
+    events = etree.iterparse(io.BytesIO(body), events=("end",), resolve_entities=False, no_network=True,
+                             load_dtd=False, recover=True, huge_tree=False)
     try:
-        root = etree.fromstring(body, parser=parser)
+        for _, el in events:
+            if not isinstance(el.tag, str) or etree.QName(el).localname != "loc":
+                if isinstance(el.tag, str) and etree.QName(el).localname in ("url", "sitemap"):
+                    el.clear()  # read: drop it, and the siblings before it
+                    while el.getprevious() is not None:
+                        del el.getparent()[0]
+                continue
+            parent = el.getparent()
+            where = etree.QName(parent).localname if parent is not None else ""
+            text = (el.text or "").strip()
+            if not text or where not in found:
+                continue
+            if room[where] is not None and len(found[where]) >= room[where]:
+                left_out += 1
+            else:
+                found[where].append(text)
     except etree.XMLSyntaxError:
-        return [], []
-    if root is None:
-        return [], []
-    pages, sitemaps = [], []
-    for loc in root.iter("{*}loc"):
-        parent = loc.getparent()
-        where = etree.QName(parent).localname if parent is not None else ""
-        text = (loc.text or "").strip()
-        if not text:
-            continue
-        if where == "sitemap":
-            sitemaps.append(text)
-        elif where == "url":
-            pages.append(text)
-    return pages, sitemaps
+        pass  # what was read before the error stands
+    return found["url"], found["sitemap"], left_out

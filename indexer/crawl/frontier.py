@@ -56,15 +56,23 @@ class Frontier:
         self.max_depth = max_depth
         self.hosts: dict[str, Host] = {}
         self.seen: set[str] = set()
+        self.full = False  # True once a URL was refused because max_queued were waiting
+        self.sitemaps = 0  # sitemap tasks queued so far (max_sitemaps)
         self._variants: Counter = Counter()
+        self._queued: Counter = Counter()  # kind → tasks waiting
 
     def add(self, url: str, depth: int, source: str, kind: str = "page", hops: int = 0,
             front: bool = False) -> str | None:
         """Queue a normalized URL; return why it is refused, or None (queued, or seen before)."""
         if url in self.seen:
             return None
-        self.seen.add(url)
         s = self.settings
+        if self.queued() >= s.max_queued:  # not marked seen: it may be queued once there is room
+            self.full = True
+            return f"queue full: {s.max_queued} URLs waiting (max_queued)"
+        if kind == "sitemap" and self.sitemaps >= s.max_sitemaps:
+            return f"more than {s.max_sitemaps} sitemaps (max_sitemaps)"
+        self.seen.add(url)
         reason = self.scope.refuse(url) or trap_reason(url, max_length=s.max_url_length)
         if reason is None and kind == "page" and depth > self.max_depth:
             reason = f"deeper than max depth {self.max_depth}"
@@ -79,10 +87,20 @@ class Frontier:
         task = Task(url, depth, source, kind, hops)
         host = self.hosts.setdefault(origin(url), Host(origin(url)))
         host.queue.appendleft(task) if front else host.queue.append(task)
+        self._queued[kind] += 1
+        self.sitemaps += kind == "sitemap"
         return None
+
+    def pop(self, host: Host) -> Task:
+        """Take the next task of a host's queue."""
+        task = host.queue.popleft()
+        self._queued[task.kind] -= 1
+        return task
+
+    def room(self) -> int:
+        """How many more URLs may be queued (max_queued)."""
+        return max(0, self.settings.max_queued - self.queued())
 
     def queued(self, kind: str | None = None) -> int:
         """How many tasks wait (of one kind, or all)."""
-        if kind is None:
-            return sum(len(h.queue) for h in self.hosts.values())
-        return sum(1 for h in self.hosts.values() for t in h.queue if t.kind == kind)
+        return self._queued[kind] if kind is not None else sum(self._queued.values())

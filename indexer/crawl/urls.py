@@ -110,6 +110,8 @@ class Scope:
     """Where a crawl may go: the seeds' hosts and the allowed domains, and never from a named
     public host to this machine, a private network or an IP literal.
 
+    Ports count: a seed's host is in scope on the seed's port only (its scheme's default port
+    when it names none), an allowed domain on the default ports and the seeds' ports.
     A seed that is itself local (``http://127.0.0.1:8000/``) makes its own host allowed; links
     from a public site to loopback, private or link-local addresses are refused, whether the
     link names the address or a name that resolves to one (checked once per host).
@@ -117,6 +119,10 @@ class Scope:
 
     def __init__(self, seeds: list[str], allow_domains=()):
         self.hosts = {host_of(s) for s in seeds}
+        self.ports: dict[str, set[int | None]] = {}  # seed host → its ports (None: the default)
+        for seed in seeds:
+            self.ports.setdefault(host_of(seed), set()).add(_port(seed))
+        self.seed_ports = {None}.union(*self.ports.values())
         self.domains = {d.strip().lstrip(".").rstrip(".").lower() for d in allow_domains if d.strip()}
         self.public = all(ip_literal(h) is None and not is_local_name(h) for h in self.hosts)
         self._resolved: dict[str, bool] = {}
@@ -128,10 +134,16 @@ class Scope:
         if scheme not in DEFAULT_PORTS:
             return f"unsupported scheme: {scheme or 'none'}"
         host = host_of(url)
-        if host in self.hosts:
+        try:
+            port = _port(url)
+        except ValueError:
+            return "invalid port"
+        if host in self.hosts and port in self.ports[host]:
             return None
         if not any(host == d or host.endswith("." + d) for d in self.domains):
-            return "outside allowed domains"
+            return "outside allowed domains" + (f": port {port} of {host}" if host in self.hosts else "")
+        if port not in self.seed_ports:
+            return f"outside allowed domains: port {port} of {host}"
         if host in self.domains:
             return None  # named exactly by the operator
         if self.public and (ip_literal(host) is not None or is_local_name(host) or self._private(host)):
@@ -151,6 +163,13 @@ class Scope:
         with self._lock:
             self._resolved[host] = private
         return private
+
+
+def _port(url: str) -> int | None:
+    """Return the port a URL names, None for its scheme's default."""
+    parts = urlsplit(url)
+    port = parts.port
+    return None if port == DEFAULT_PORTS.get(parts.scheme.lower()) else port
 
 
 def trap_reason(url: str, max_length: int = 2048, max_segments: int = 24, max_repeats: int = 3,

@@ -15,7 +15,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from indexer.crawl.fetch import Fetcher, Response, fetch_robots, parse_sitemap
+from indexer.crawl.fetch import Fetcher, Response, fetch_robots, read_sitemap
 from indexer.crawl.frontier import Frontier, Host, Task
 from indexer.crawl.state import CrawlState, PageState, now_iso
 from indexer.crawl.urls import Scope, normalize, origin
@@ -108,6 +108,8 @@ class HttpCrawler:
         refused = self.frontier.add(url, depth, source, kind, hops, front)
         if refused is not None:
             self._skip(url, refused)
+            if self.frontier.full:  # a URL left out for want of room: what was not reached stays
+                self.complete = False
 
     # The fetch loop
 
@@ -126,7 +128,7 @@ class HttpCrawler:
                         break
                     if host.busy or not host.queue or host.ready_at > now or limit_reached:
                         continue
-                    task = self._prepare(host.queue.popleft())
+                    task = self._prepare(self.frontier.pop(host))
                     host.busy = True
                     running[pool.submit(self._work, fetcher, task, host)] = (task, host)
                 if not running:
@@ -324,16 +326,22 @@ class HttpCrawler:
             log.info("sitemap %s: %s", task.url, done.skip or done.error or f"http {r.status}")
             return
         self._sitemaps += 1
-        pages, nested = parse_sitemap(r.body)
-        log.info("sitemap %s: %d pages, %d sitemaps", task.url, len(pages), len(nested))
+        # Its URLs count toward --max-pages and max_queued: no more are read than may be queued.
+        room = self.frontier.room()
+        if self.max_pages is not None:
+            room = min(room, max(0, self.max_pages - self._fetched - self.frontier.queued("page")))
+        pages, nested, left_out = read_sitemap(r.body, max_pages=room,
+                                                max_sitemaps=self.settings.max_sitemaps - self.frontier.sitemaps)
+        log.info("sitemap %s: %d pages, %d sitemaps%s", task.url, len(pages), len(nested),
+                 f", {left_out} more left out (--max-pages, max_queued, max_sitemaps)" if left_out else "")
+        if left_out:
+            self.complete = False
         for url in pages:
             try:
                 self._enqueue(normalize(url), 0, task.source)
             except ValueError:
                 continue
         for url in nested:
-            if self._sitemaps + self.frontier.queued("sitemap") >= self.settings.max_sitemaps:
-                break
             try:
                 self._enqueue(normalize(url), task.depth + 1, task.source, kind="sitemap")
             except ValueError:

@@ -21,12 +21,13 @@ from whoosh.qparser import AndGroup, MultifieldParser
 from whoosh.query import Every, NullQuery
 from whoosh.searching import Hit, Results
 
-from indexer.codec.format import check_index, check_reader
+from indexer.codec.format import check_index
 from indexer.errors import IndexMissing, QueryTooBroad, SearchError
 from indexer.schema import FACET_FIELDS, text_fields
 from indexer.search import results, snippets, translations
-from indexer.search.cache import VersionedCache, configured_size
-from indexer.search.matchsets import MatchSets, exact_top
+from indexer.search.cache import VersionedCache, bounds, configured_size
+from indexer.search.matchsets import MatchSets, exact_top, set_cost
+from indexer.search.opening import Versions, opening, reads
 from indexer.search.query import Plan, QueryBuilder, has_syntax, is_question, quoted_phrase, tidy_query
 from indexer.search.querylimits import bound_query
 from indexer.search.scores import ArrayScores
@@ -46,61 +47,56 @@ class SearchIndex:
                  cache_size: int | None = None):
         """:param ranking: the ranking's weights (``rank.Ranking``; the measured defaults).
         :param cache_size: answers kept for repeated searches (default ``$M4D_CACHE_SIZE`` or
-            1024; 0 turns every cache off). Caches empty themselves when the index changes."""
+            1024; 0 turns every cache off); every other cache's bound follows from it
+            (``cache.bounds``). Caches empty themselves when the index changes."""
         self.path = Path(index_dir)
-        if not index.exists_in(self.path):
+        if not opening(self.path, lambda: index.exists_in(self.path)):
             raise IndexMissing(f"no index in {self.path}; run `m4d-search crawl SOURCE` first")
-        self._ix = index.open_dir(self.path, readonly=True)
-        check_index(self._ix, self.path)  # IndexFormatError: written in another format (``codec.format``)
-        self._schema = self._ix.schema  # Index.schema re-reads the TOC on every access
+        # IndexDamaged: files that cannot be read (``opening``); IndexFormatError: written in
+        # another format (``codec.format``).
+        self._ix = opening(self.path, lambda: index.open_dir(self.path, readonly=True))
+        opening(self.path, lambda: check_index(self._ix, self.path))
+        self._schema = opening(self.path, lambda: self._ix.schema)  # Index.schema re-reads the TOC on every access
         self._local = threading.local()
+        self._versions = Versions(self._ix, self.path, lambda: self._ranking.weighting())
         self._fields = text_fields()
         self._parser = MultifieldParser(self._fields, self._schema, group=AndGroup)
         self._ranking = ranking or Ranking()
+        limits = self.cache_bounds = bounds(configured_size(cache_size))
         # Analyzer chains compiled once (``termcache``), memoized: for parsing, snippets, warm-up.
-        self._chains = {f: compile_chain(self._schema[f].analyzer) for f in self._fields if f in self._schema}
-        self._builder = QueryBuilder(self._schema, self._ranking, self._chains)
+        self._chains = {f: compile_chain(self._schema[f].analyzer, memo_size=limits["tokens"])
+                        for f in self._fields if f in self._schema}
+        self._builder = QueryBuilder(self._schema, self._ranking, self._chains, stem_memo=limits["stems"])
         self._highlighter = snippets.highlighter()
         self.versions = VersionData()  # facet sets, translation groups, vocabulary per index version
         # Bounded caches keyed by the index generation (``cache``): they start over when a
-        # crawl commits a new version.
-        size = configured_size(cache_size)
-        self.answers = VersionedCache(size)  # search() bodies by their arguments
-        self._plans = VersionedCache(size)  # parsed queries (they read the vocabulary: per version)
-        self._sets = MatchSets(VersionedCache(size * 4))  # docnums per query leaf
-        self._scores = ArrayScores(size * 500)  # postings (docnums, scores, positions), up to this many
+        # crawl commits a new version. Every entry counts, a word the index lacks included.
+        self.answers = VersionedCache(limits["answers"])  # search() bodies by their arguments
+        self._plans = VersionedCache(limits["plans"])  # parsed queries (they read the vocabulary: per version)
+        self._sets = MatchSets(VersionedCache(limits["sets"], weigh=set_cost))  # docnums per query leaf
+        self._scores = ArrayScores(limits["postings"])  # postings (docnums, scores, positions), up to this many
 
     # Searchers and per-version caches
 
     def searcher(self):
-        """Return this thread's searcher, refreshed if the index changed on disk."""
+        """Return this thread's searcher, refreshed if the index changed on disk. A new
+        version that cannot be read leaves it on the version it had, and a new one opens the
+        newest version that can (``opening.Versions``); IndexFormatError if a crawl wrote
+        the latest in another format (its segments say so: no file read)."""
         s = getattr(self._local, "searcher", None)
         if s is None:
-            s = self._new_searcher()
+            s = self._versions.open_good()
         else:
             now = time.monotonic()
             if now - getattr(self._local, "checked", 0) > 0.5:
                 self._local.checked = now
-                if not s.up_to_date():
-                    # A fresh searcher, not Searcher.refresh(): refresh reuses segment
-                    # readers whose deletion lists are stale, and shows deleted documents.
-                    s.close()
-                    self._local.searcher = None
-                    s = self._new_searcher()
+                # A fresh searcher, not Searcher.refresh(): refresh reuses segment readers
+                # whose deletion lists are stale, and shows deleted documents.
+                s = self._versions.refresh(s)
         self._local.searcher = s
         return s
 
-    def _new_searcher(self):
-        """Open a searcher on the index's latest version; IndexFormatError if a crawl wrote it
-        in another format since (its segments say so: no file read)."""
-        s = self._ix.searcher(weighting=self._ranking.weighting())
-        try:
-            check_reader(s.reader(), self.path)
-        except BaseException:
-            s.close()
-            raise
-        return s
-
+    @reads
     def warm(self) -> None:
         """Load what the first searches would: facet value sets, translation groups (and open
         their links column), the vocabulary (spelling correction, accents) and per-segment
@@ -111,7 +107,8 @@ class SearchIndex:
         self.versions.group_column(searcher)
         self.versions.links(searcher)
         self.versions.lexicon(searcher)
-        self._scores.warm(searcher, self._chains)
+        if searcher.doc_count_all():  # an empty index has no segment to normalize lengths of
+            self._scores.warm(searcher, self._chains)
 
     def last_search_cached(self) -> bool:
         """Tell whether this thread's last search was answered from the cache."""
@@ -120,6 +117,18 @@ class SearchIndex:
     def cache_stats(self) -> dict:
         """Return the answer cache's hits, misses, entries and hit rate (this process)."""
         return self.answers.stats()
+
+    def cache_usage(self) -> dict[str, tuple[int, int]]:
+        """Return each cache's (held, bound): answers and plans in entries, match sets in
+        ``set_cost`` units, postings in postings (``ENTRY_POSTINGS`` an entry at least),
+        stems in entries, tokens in entries of the fullest chain memo."""
+        memos = [len(m) for c in self._chains.values() if c is not None for m in (c.terms, c.texts)]
+        limits = self.cache_bounds
+        return {"answers": (len(self.answers), limits["answers"]), "plans": (len(self._plans), limits["plans"]),
+                "sets": (self._sets.cache.held, limits["sets"]),
+                "postings": (self._scores.stats()["held"], limits["postings"]),
+                "stems": (self._builder.stem_memo(), limits["stems"]),
+                "tokens": (max(memos, default=0), limits["tokens"])}
 
     def close(self) -> None:
         s = getattr(self._local, "searcher", None)
@@ -147,6 +156,7 @@ class SearchIndex:
         lexicon = self.versions.lexicon(searcher or self.searcher())
         return self._builder.plan(text, lexicon, question)
 
+    @reads
     def search(self, q: str = "", filters: dict[str, list[str]] | None = None, page: int = 1,
                per_page: int = 10, collapse: bool = False, ui: str = "en") -> dict:
         """Run a search and return the ``/api/search`` body (DESIGN.md)."""
@@ -159,6 +169,8 @@ class SearchIndex:
             raise SearchError(f"per_page must be at most {MAX_PER_PAGE}")
         filters = self._check_filters(filters or {})
         searcher = self.searcher()
+        if not searcher.doc_count_all():  # an empty index: no segment, so no generation to cache by
+            return results.empty_body(q, filters, page, per_page, ui, started)
         generation = searcher.reader().generation()
         key = (q, tuple(sorted((f, tuple(sorted(v))) for f, v in filters.items() if v)), page, per_page,
                collapse, ui)
@@ -286,6 +298,7 @@ class SearchIndex:
 
     # Suggestions and statistics
 
+    @reads
     def suggest(self, prefix: str, limit: int = 8) -> list[str]:
         """Return words of the index that complete the last word of prefix."""
         prefix = normalize(prefix or "")
@@ -307,6 +320,7 @@ class SearchIndex:
         found.sort()
         return [head + t for _, t in found[:limit]]
 
+    @reads
     def stats(self) -> dict:
         """Return ``stats --json``: documents by facet, index size, last crawl."""
         searcher = self.searcher()
@@ -323,6 +337,7 @@ class SearchIndex:
         return {"documents": searcher.doc_count(), "by": by, "index_bytes": size,
                 "last_crawl": meta.get("last_crawl")}
 
+    @reads
     def doc_count(self) -> int:
         return self.searcher().doc_count()
 

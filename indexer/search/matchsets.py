@@ -12,9 +12,19 @@ from __future__ import annotations
 from whoosh import collectors
 from whoosh import query as wq
 
+#: Docnums per unit a cached set costs (``set_cost``): a set costs about 80 bytes a member.
+SET_UNIT = 64
+
+
+def set_cost(found: frozenset) -> int:
+    """Return the units a set costs in the leaf cache: one, plus one per ``SET_UNIT`` members
+    (an empty set, a word no document holds, costs one)."""
+    return 1 + len(found) // SET_UNIT
+
 
 class MatchSets:
-    """Evaluate queries to frozensets of docnums with a leaf cache (a ``VersionedCache``)."""
+    """Evaluate queries to frozensets of docnums with a leaf cache (a ``VersionedCache``
+    weighing its sets by ``set_cost``)."""
 
     def __init__(self, cache):
         self.cache = cache

@@ -22,6 +22,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from whoosh.lang.stopwords import stoplists
 from whoosh.query import And, Or, Phrase, Term
@@ -187,9 +188,11 @@ def _docs(searcher, q) -> set[int]:
 class QueryBuilder:
     """Build the plan of a plain-words query against one schema."""
 
-    def __init__(self, schema, ranking: Ranking | None = None, chains: dict | None = None):
+    def __init__(self, schema, ranking: Ranking | None = None, chains: dict | None = None,
+                 stem_memo: int = 100_000):
         """:param chains: field name → its compiled chain (``termcache``), to share with the
-            caller (their memos warm each other); compiled here when not given."""
+            caller (their memos warm each other); compiled here when not given.
+        :param stem_memo: (language, word) stems kept, least recently used out first."""
         self.schema = schema
         self.ranking = ranking or Ranking()
         self._analyzers = {lang: schema[f"content_{lang}"].analyzer for lang in STEMMED}
@@ -197,22 +200,24 @@ class QueryBuilder:
         chains = chains or {}
         self._chains = {lang: chains[f"content_{lang}"] if f"content_{lang}" in chains else compile_chain(analyzer)
                         for lang, analyzer in self._analyzers.items()}
-        self._stems: dict[tuple[str, str], str | None] = {}
+        self._stems = lru_cache(maxsize=max(1, stem_memo))(self._stem)
         self.glossary = glossary.Glossary(self._glossary_key)
 
     def stem(self, lang: str, word: str) -> str | None:
         """Return the index term of word in lang's fields (None for a stopword)."""
-        key = (lang, word)
-        if key not in self._stems:
-            if len(self._stems) > 100000:
-                self._stems.clear()
-            chain = self._chains[lang]
-            if chain is not None:
-                terms = [t for t in map(chain.term, chain.expression.findall(word)) if t is not None]
-            else:
-                terms = [t.text for t in self._analyzers[lang](word)]
-            self._stems[key] = terms[0] if terms else None
-        return self._stems[key]
+        return self._stems(lang, word)
+
+    def stem_memo(self) -> int:
+        """Return how many stems are kept."""
+        return self._stems.cache_info().currsize
+
+    def _stem(self, lang: str, word: str) -> str | None:
+        chain = self._chains[lang]
+        if chain is not None:
+            terms = [t for t in map(chain.term, chain.expression.findall(word)) if t is not None]
+        else:
+            terms = [t.text for t in self._analyzers[lang](word)]
+        return terms[0] if terms else None
 
     def _glossary_key(self, lang: str, word: str) -> str | None:
         # Folded first, so that a word typed with or without accents finds the same concepts.

@@ -3,10 +3,12 @@ its other language versions), a facet's listing with labels in the UI language, 
 of a body that the answer cache keeps."""
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 
 from indexer.codec.readers import stored_fields as read_stored_fields
 from indexer.search import snippets, translations
+from indexer.settings import FACETS
 from indexer.text import taxonomy
 
 
@@ -51,6 +53,14 @@ def stored_fields(searcher, docnum: int) -> dict:
     them into a new dict without the fields no longer in the schema (a third of the time
     here); every field read here is in the schema."""
     return read_stored_fields(searcher.reader(), docnum)
+
+
+def empty_body(q: str, filters: dict[str, list[str]], page: int, per_page: int, ui: str, started: float) -> dict:
+    """Return the ``/api/search`` body of a search in an empty index (started: when the
+    search began, ``time.perf_counter``)."""
+    return {"query": q, "total": 0, "page": page, "per_page": per_page, "pages": 1,
+            "took_ms": round((time.perf_counter() - started) * 1000, 2), "results": [],
+            "facets": {f: facet_listing(f, {}, filters.get(f, []), ui) for f in FACETS}, "suggestion": None}
 
 
 def facet_listing(name: str, counts: dict[str, int], chosen: list[str], ui: str) -> list[dict]:

@@ -92,8 +92,9 @@ class VersionData:
         live = set()
         for sub, _ in searcher.leaf_searchers():
             seg = getattr(sub.reader(), "segment", None)
+            seg = seg() if seg is not None else None  # None: an empty index's reader has no segment
             if seg is not None:
-                live.add((seg().segment_id(), seg().deleted_count()))
+                live.add((seg.segment_id(), seg.deleted_count()))
         with self._lock:
             for key in [k for k in self._by_segment if k[:2] not in live]:
                 del self._by_segment[key]

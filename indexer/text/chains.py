@@ -23,9 +23,11 @@ from whoosh.analysis import (
     SubstitutionFilter,
 )
 
-from indexer.text.analyzers import SnowballFilter
+from indexer.text.analyzers import SnowballFilter, make_stem_function
 
-#: Memoized tokens per chain before its cache starts over (bounds memory on huge crawls).
+#: Memoized tokens per chain (``term`` and ``token_text`` each) unless the caller says
+#: otherwise: when full, the older half goes (in the order tokens were first seen; hot loops
+#: read the memos as plain dicts, so a hit does not reorder them). Bounds memory on huge crawls.
 CACHE_SIZE = 400_000
 #: A SubstitutionFilter pattern that keeps a token's first n characters (``analyze``'s cut of
 #: overlong tokens), with ``\1`` as its replacement.
@@ -35,8 +37,10 @@ _CUT = re.compile(r"\(\?s\)\^\(\.\{(\d+)\}\)\.\+")
 class CompiledChain:
     """One analyzer chain as cached per-token functions."""
 
-    def __init__(self, expression, steps: list[tuple[str, object]], renumber: bool):
+    def __init__(self, expression, steps: list[tuple[str, object]], renumber: bool,
+                 memo_size: int = CACHE_SIZE):
         self.expression = expression
+        self.memo_size = max(1, memo_size)
         self.pattern = expression.pattern
         self.renumber = renumber  # StopFilter(renumber=True): positions skip stopped tokens
         self._steps = steps
@@ -65,8 +69,8 @@ class CompiledChain:
         try:
             return cache[token]
         except KeyError:
-            if len(cache) >= CACHE_SIZE:
-                cache.clear()
+            if len(cache) >= self.memo_size:
+                _drop_older_half(cache)
             term = cache[token] = self._run(token, False)[0]
             return term
 
@@ -86,10 +90,17 @@ class CompiledChain:
         try:
             return cache[token]
         except KeyError:
-            if len(cache) >= CACHE_SIZE:
-                cache.clear()
+            if len(cache) >= self.memo_size:
+                _drop_older_half(cache)
             result = cache[token] = self._run(token, True)
             return result
+
+
+def _drop_older_half(cache: dict) -> None:
+    """Remove the older half of a memo's entries (a dict keeps insertion order)."""
+    tokens = list(cache)  # one step (no iteration another thread's insert could break)
+    for token in tokens[:(len(tokens) + 1) // 2]:
+        cache.pop(token, None)  # (another thread may have)
 
 
 def cut_length(substitution) -> int | None:
@@ -101,11 +112,12 @@ def cut_length(substitution) -> int | None:
     return int(cut.group(1)) if cut is not None else None
 
 
-def compile_chain(analyzer, no_morph: bool = False) -> CompiledChain | None:
+def compile_chain(analyzer, no_morph: bool = False, memo_size: int = CACHE_SIZE) -> CompiledChain | None:
     """Return the chain as a CompiledChain, or None if it has a part not known here.
 
     :param no_morph: leave out the morphological steps (stemming, folding), as Whoosh does
-        for a field's spelling words (``analyzer(value, no_morph=True)``).
+        for a field's spelling words (``analyzer(value, no_morph=True)``); memo_size: tokens
+        each of its memos keeps.
     """
     items = analyzer.items if isinstance(analyzer, CompositeAnalyzer) else [analyzer]
     tokenizer, filters = items[0], items[1:]
@@ -124,7 +136,9 @@ def compile_chain(analyzer, no_morph: bool = False) -> CompiledChain | None:
             renumber = f.renumber
             steps.append(("stop", (f.stops, f.min, f.max)))
         elif kind is SnowballFilter:
-            steps.append(("stem", f.stemmer()))
+            # the filter's own memoized stemmer, unless memos are to stay smaller than its memo
+            stem = f.stemmer() if memo_size >= f.cachesize else make_stem_function(f.lang, memo_size)
+            steps.append(("stem", stem))
         elif isinstance(f, CharsetFilter) and kind.__call__ is CharsetFilter.__call__:
             charmap = f.charmap
             steps.append(("map", lambda text, charmap=charmap: text.translate(charmap)))
@@ -139,4 +153,4 @@ def compile_chain(analyzer, no_morph: bool = False) -> CompiledChain | None:
             return None
     if stops > 1:
         return None
-    return CompiledChain(tokenizer.expression, steps, renumber)
+    return CompiledChain(tokenizer.expression, steps, renumber, memo_size)
