@@ -18,10 +18,7 @@ import json
 import multiprocessing
 import os
 import pickle
-import re
-import shutil
 import tempfile
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -33,6 +30,7 @@ from whoosh.writing import CLEAR
 
 from indexer.codec import blocks, readers, segments
 from indexer.codec.format import FORMAT_VERSION, META_FIELD, check_index, meta_format
+from indexer.codec.leftovers import remove_leftovers
 from indexer.codec.postings import DocumentAnalyzer, FastSegmentWriter, field_names
 from indexer.errors import CrawlFailed, IndexBusy
 from indexer.model import Document
@@ -42,11 +40,6 @@ from indexer.text.analyzers import STEMMED
 
 #: Seconds a crawl waits for another crawl's write lock before giving up.
 LOCK_WAIT = 2.0
-#: What a writer killed mid-commit leaves: Whoosh's temporary folder and table of contents,
-#: and the posting lists a batch's analysis wrote for the segment.
-_LEFTOVER = re.compile(r"^(?:MAIN\.tmp|_MAIN_\d+\.toc\..+|MAIN\.lists-.+\.tmp)$")
-#: Temporary meta files older than this are leftovers of a killed crawl (seconds).
-_STALE_META = 600
 #: Below this many documents one process writes (starting workers costs ~0.5 s).
 PARALLEL_MIN_DOCS = 2000
 #: At most this many writer processes.
@@ -147,8 +140,11 @@ def _write_locked(index_dir, docs: list[Document], write, rebuild: bool, allow_e
                 raise CrawlFailed(f"--rebuild found no document to index: nothing was committed, the index in "
                                   f"{path} keeps its {held} documents (--allow-empty commits an empty index)")
             counts = write(ix, unique)
-        finally:
+        except BaseException:
             ix.close()
+            remove_leftovers(path)  # a failed commit's partial segment files go now, not at the next one
+            raise
+        ix.close()
         if meta_format(path) != FORMAT_VERSION and (path / META_FILE).exists():
             _replace_meta(path, dict(_read_meta(path), **{META_FIELD: FORMAT_VERSION}))
         return counts
@@ -359,23 +355,6 @@ def _read_lists(path: str):
 def seen_pages(ids: set[str]) -> set[str]:
     """Return the page URLs of document ids (the id without its #fragment)."""
     return {i.split("#", 1)[0] for i in ids}
-
-
-def remove_leftovers(index_dir: Path) -> list[str]:
-    """Remove what a writer killed mid-commit left in index_dir; call only under the write lock."""
-    removed = []
-    for entry in list(index_dir.iterdir()):
-        try:
-            stale_meta = entry.name.startswith(".meta-") and time.time() - entry.stat().st_mtime > _STALE_META
-        except FileNotFoundError:  # a finishing crawl renamed its meta file meanwhile
-            continue
-        if _LEFTOVER.match(entry.name) or stale_meta:
-            if entry.is_dir():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
-            removed.append(entry.name)
-    return removed
 
 
 def write_meta(index_dir, meta: dict) -> None:
