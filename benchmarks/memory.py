@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from benchmarks.soak import BIN, free_port, process_tree
+from benchmarks.soak import BIN, free_port, process_tree, rss_mb
 
 LETTERS = "abcdefghijklmnopqrstuvwxyzéèñçü"
 
@@ -55,12 +55,6 @@ def distinct_queries(words: list[str], count: int, seed: int = 17):
             yield q
 
 
-def rss_mb(pid: int | None = None) -> float:
-    """Return a process's resident memory in MB (this one by default)."""
-    with open(f"/proc/{pid or 'self'}/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
 def vocabulary(index: Path) -> list[str]:
     """Return the index's words (accent-folded), sorted."""
     from indexer.search.engine import SearchIndex
@@ -78,19 +72,20 @@ def in_process(index: Path, count: int, warm_up: int) -> dict:
     ix = SearchIndex(index)
     ix.warm()
     words = sorted(ix.versions.lexicon(ix.searcher()).counts)
-    start, warmed, peak = rss_mb(), None, {}
+    me = os.getpid()
+    start, warmed, peak = rss_mb(me), None, {}
     started = time.perf_counter()
     for n, q in enumerate(distinct_queries(words, count), 1):
         ix.search(q)
         if n == warm_up:
-            warmed = rss_mb()
+            warmed = rss_mb(me)
         if n % 1000 == 0:  # the highest each cache reached
             for name, (held, _) in ix.cache_usage().items():
                 peak[name] = max(peak.get(name, 0), held)
     usage = ix.cache_usage()
     return {"queries": count, "seconds": round(time.perf_counter() - started, 1),
-            "rss_start_mb": round(start, 1), "rss_warm_mb": round(warmed or rss_mb(), 1),
-            "rss_end_mb": round(rss_mb(), 1),
+            "rss_start_mb": round(start, 1), "rss_warm_mb": round(warmed or rss_mb(me), 1),
+            "rss_end_mb": round(rss_mb(me), 1),
             "caches": {name: {"held": held, "peak": max(held, peak.get(name, 0)), "bound": bound}
                        for name, (held, bound) in usage.items()}}
 

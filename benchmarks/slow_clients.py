@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+from benchmarks.soak import free_port
 from webapp.proxy import nginx_config
 
 NGINX = "/usr/sbin/nginx"
@@ -57,12 +58,6 @@ http {{
     include {prefix}/m4d-search.conf;
 }}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_port(port: int, proc: subprocess.Popen, deadline: float, log: Path) -> None:

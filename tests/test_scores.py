@@ -1,4 +1,4 @@
-"""Queries scored as arrays (``scores``, ``phrases``, ``ranked``) against Whoosh's own
+"""Queries scored as arrays (``scores``, ``phrases``, ``topk``) against Whoosh's own
 matchers, over real indexes: phrases with any slop and length, proximity bonuses checked
 only for the documents that can reach the page, facet and group columns."""
 from __future__ import annotations

@@ -74,7 +74,7 @@ def dump(index_dir) -> dict:
 def test_every_text_field_takes_the_fast_path():
     schema = build_schema()
     assert sorted(fast_fields(schema)) == sorted(text_fields()), \
-        "an analyzer has a part termcache.compile_chain does not know: that field is indexed the slow way"
+        "an analyzer has a part chains.compile_chain does not know: that field is indexed the slow way"
 
 
 def test_an_unknown_filter_falls_back_to_whoosh():

@@ -5,7 +5,7 @@ Whoosh analyzes a field by pushing one mutable token through a chain of generato
 pools every posting as a tuple and sorts them all at commit. Here:
 
 - Each field's analyzer chain is compiled into a memoized ``raw token -> term | None``
-  function (``termcache``: the stem cache); a chain that does not compile is left to Whoosh.
+  function (``text.chains``: the stem cache); a chain that does not compile is left to Whoosh.
 - A text is tokenized once per tokenizer pattern, not once per field (``content_es`` and
   ``content_any`` share the tokenizer).
 - Postings go to a per-term dict (documents arrive in order, so each list is already

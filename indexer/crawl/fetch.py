@@ -1,6 +1,6 @@
 """Fetch: the HTTP side of the web crawl. One pooled httpx client (connection reuse, timeouts,
 a User-Agent naming m4d-search), size caps, retries with backoff, robots.txt (protego) and
-sitemaps. Nothing here decides *what* to crawl: that is the crawler's job (``crawl_http``).
+sitemaps. Nothing here decides *what* to crawl: that is the crawler's job (``web``).
 """
 from __future__ import annotations
 

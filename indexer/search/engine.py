@@ -45,7 +45,7 @@ class SearchIndex:
 
     def __init__(self, index_dir: str | os.PathLike, ranking: Ranking | None = None,
                  cache_size: int | None = None):
-        """:param ranking: the ranking's weights (``rank.Ranking``; the measured defaults).
+        """:param ranking: the ranking's weights (``weighting.Ranking``; the measured defaults).
         :param cache_size: answers kept for repeated searches (default ``$M4D_CACHE_SIZE`` or
             1024; 0 turns every cache off); every other cache's bound follows from it
             (``cache.bounds``). Caches empty themselves when the index changes."""
@@ -58,12 +58,12 @@ class SearchIndex:
         opening(self.path, lambda: check_index(self._ix, self.path))
         self._schema = opening(self.path, lambda: self._ix.schema)  # Index.schema re-reads the TOC on every access
         self._local = threading.local()
-        self._versions = Versions(self._ix, self.path, lambda: self._ranking.weighting())
+        self._ranking = ranking or Ranking()
+        self._versions = Versions(self._ix, self.path, self._ranking.weighting)
         self._fields = text_fields()
         self._parser = MultifieldParser(self._fields, self._schema, group=AndGroup)
-        self._ranking = ranking or Ranking()
         limits = self.cache_bounds = bounds(configured_size(cache_size))
-        # Analyzer chains compiled once (``termcache``), memoized: for parsing, snippets, warm-up.
+        # Analyzer chains compiled once (``text.chains``), memoized: for parsing, snippets, warm-up.
         self._chains = {f: compile_chain(self._schema[f].analyzer, memo_size=limits["tokens"])
                         for f in self._fields if f in self._schema}
         self._builder = QueryBuilder(self._schema, self._ranking, self._chains, stem_memo=limits["stems"])

@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 #: What reading an open index version's damaged files raises (I/O errors, files cut short,
 #: bad compressed or pickled bytes, a bad table of contents).
 READ_ERRORS = (OSError, EOFError, struct.error, zlib.error, pickle.UnpicklingError, WhooshIndexError)
+
+
 def opening(index_dir, open_):
     """Return ``open_()``; any failure but the project's own errors (a missing index, another
     format) raises ``IndexDamaged``."""

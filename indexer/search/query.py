@@ -14,7 +14,7 @@ Two kinds of input:
   translations at a lower weight. Clauses are OR-ed and ranked by BM25, with a bonus for
   adjacent query words found near each other. Which documents match: every clause of a short
   keyword query and half of a longer one (precise); any clause of a question, whose ranking
-  does the rest (measured: ``rank.Ranking``).
+  does the rest (measured: ``weighting.Ranking``).
 """
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def quoted_phrase(text: str, schema, fieldnames, chains: dict | None = None) -> 
     taggers and node tree cost about 0.3 ms a phrase. None for any other text
     (``tests/test_search.py`` holds both equal).
 
-    :param chains: field name → its analyzer as a ``termcache.CompiledChain`` (memoized, and
+    :param chains: field name → its analyzer as a ``chains.CompiledChain`` (memoized, and
         the same in query mode as in index mode), used where given; else the field's analyzer.
     """
     m = _QUOTED.fullmatch(text)
@@ -190,13 +190,13 @@ class QueryBuilder:
 
     def __init__(self, schema, ranking: Ranking | None = None, chains: dict | None = None,
                  stem_memo: int = 100_000):
-        """:param chains: field name → its compiled chain (``termcache``), to share with the
+        """:param chains: field name → its compiled chain (``text.chains``), to share with the
             caller (their memos warm each other); compiled here when not given.
         :param stem_memo: (language, word) stems kept, least recently used out first."""
         self.schema = schema
         self.ranking = ranking or Ranking()
         self._analyzers = {lang: schema[f"content_{lang}"].analyzer for lang in STEMMED}
-        # the same analysis compiled (``termcache``): a fifth of the generator chain's cost
+        # the same analysis compiled (``text.chains``): a fifth of the generator chain's cost
         chains = chains or {}
         self._chains = {lang: chains[f"content_{lang}"] if f"content_{lang}" in chains else compile_chain(analyzer)
                         for lang, analyzer in self._analyzers.items()}

@@ -9,7 +9,7 @@ per filter, the stemmer on every word), marks the tokens that are query terms an
 2. The matched tokens are found without analyzing every token (``_Candidates``): the text,
    folded as the chain folds (case, accents) into Latin-1 bytes, is searched for a prefix of
    each query term (the term minus the letters a stemmer may change) at token starts, and
-   each candidate is checked by the chain itself (``termcache``): a candidate is only a
+   each candidate is checked by the chain itself (``text.chains``): a candidate is only a
    candidate. A chain whose folding is not known here has every token checked.
 3. ``ContextFragmenter.fragment_tokens`` is replayed from match to match
    (``fragments.fragments``), and the best fragments picked as ``top_fragments`` would
@@ -154,7 +154,7 @@ def highlight(highlighter: Highlighter, hit, fieldname: str, text: str, chain, t
               minscore: int = 1) -> str:
     """Return the highlighted fragments of text for hit, as ``highlighter.highlight_hit`` would.
 
-    :param chain: the field's ``termcache.CompiledChain``; None falls back to Whoosh's path.
+    :param chain: the field's ``chains.CompiledChain``; None falls back to Whoosh's path.
     """
     if (chain is None or chain.pattern != TOKEN_PATTERN or type(highlighter.fragmenter) is not ContextFragmenter
             or highlighter.can_load_chars(hit.results, fieldname)):
