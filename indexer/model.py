@@ -52,6 +52,7 @@ class ParsedPage:
     noindex: bool = False
     nofollow: bool = False
     limited: list[str] = field(default_factory=list)  # what the per-page caps cut (indexer.parse.limits)
+    redirect: str | None = None  # a redirect stub's target (absolute URL): a meta refresh and no text of its own
 
 
 @dataclass

@@ -12,6 +12,7 @@ from itertools import islice
 from indexer.crawl.local import LocalCrawler, localize
 from indexer.crawl.sources import make_crawlers
 from indexer.crawl.state import crawl_lock
+from indexer.enrich.boilerplate import strip_repeated
 from indexer.enrich.facets import EnrichReport, enrich
 from indexer.errors import CrawlFailed, ExtractError, PageTimeout
 from indexer.parse.extract import extract
@@ -38,6 +39,7 @@ class CrawlSummary:
     limited: list[tuple[str, str]] = field(default_factory=list)  # pages cut by indexer.parse.limits
     unknown_themes: dict[str, int] = field(default_factory=dict)
     unknown_countries: dict[str, int] = field(default_factory=dict)
+    relabelled: dict[str, int] = field(default_factory=dict)  # "declared→detected" language → documents
     outcomes: dict[str, tuple[str, str]] = field(default_factory=dict)  # url → (outcome, reason)
     kept: str | None = None  # why nothing was committed (the index keeps its previous version), or None
 
@@ -56,6 +58,9 @@ class CrawlSummary:
             text += "; unknown themes: " + ", ".join(sorted(self.unknown_themes))
         if self.unknown_countries:
             text += "; unknown countries: " + ", ".join(sorted(self.unknown_countries))
+        if self.relabelled:
+            changes = ", ".join(f"{k} {v}" for k, v in sorted(self.relabelled.items(), key=lambda kv: (-kv[1], kv[0])))
+            text += f"; {sum(self.relabelled.values())} language labels changed by content ({changes})"
         return text
 
     def as_dict(self) -> dict:
@@ -66,6 +71,7 @@ class CrawlSummary:
                 "errors": [{"url": u, "reason": r} for u, r in self.errors],
                 "limited": [{"url": u, "reason": r} for u, r in self.limited],
                 "unknown_themes": self.unknown_themes, "unknown_countries": self.unknown_countries,
+                "relabelled": self.relabelled,
                 "outcomes": dict(Counter(o for o, _ in self.outcomes.values())), "kept": self.kept,
                 "urls": [{"url": u, "outcome": o, "reason": r} for u, (o, r) in self.outcomes.items()]}
 
@@ -158,6 +164,7 @@ def _run(crawlers: list, index_dir, summary: CrawlSummary, rebuild: bool, progre
             f"the index in {index_dir} keeps its {held} documents"
         raise CrawlFailed(f"the crawl reached none of its sources ({errors}: {url}: {reason}): "
                           f"nothing was committed, {kept}")
+    strip_repeated(docs)  # the lines a site repeats on most pages (footers, sidebars)
     report = EnrichReport()
     enrich(docs, report)
     # Documents of pages not reached again are deleted only after a complete crawl.
@@ -171,6 +178,7 @@ def _run(crawlers: list, index_dir, summary: CrawlSummary, rebuild: bool, progre
     summary.documents, summary.deleted = counts["added"], counts["deleted"]
     summary.by_lang = Counter(d.lang for d in {d.id: d for d in docs}.values())
     summary.unknown_themes, summary.unknown_countries = report.unknown_themes, report.unknown_countries
+    summary.relabelled = report.relabelled
 
 
 def _process(crawler, page, docs: list, failed: set, summary: CrawlSummary) -> None:
@@ -182,18 +190,27 @@ def _extract_one(page, crawler=None) -> tuple:
     """Extract one page and split its listing; return (outcome, links to follow, documents, limits
     met, reason).
 
+    A redirect stub (``ParsedPage.redirect``) gives no document: its target is followed as an
+    HTTP redirect would be (whatever its robots meta says), and its outcome is "redirect",
+    with the target as the reason.
+
     :param crawler: resolves the page's URLs and queues its links, within the page's budget
         (then no links are returned); None in a worker process, where there is none."""
     links = None
     try:
         with page_budget():  # with indexer.parse.limits' caps: bounded time and memory per page
             parsed = extract(page)
+            follow = [] if parsed.nofollow else parsed.links
+            if parsed.redirect is not None:
+                follow = [parsed.redirect, *follow]
             if crawler is not None:
                 crawler.resolve(page, parsed)
-                crawler.add_links(page, [] if parsed.nofollow else parsed.links)
+                crawler.add_links(page, follow)
             else:  # a folder's page in a worker process: LocalCrawler.resolve's work, done here
                 localize(page, parsed)
-                links = [] if parsed.nofollow else parsed.links
+                links = follow
+            if parsed.redirect is not None:
+                return "redirect", links, [], [], parsed.redirect
             if parsed.noindex:
                 return "noindex", links, [], [], None
             found = split_listing(parsed)
@@ -215,6 +232,8 @@ def _record(crawler, page, result: tuple, docs: list, failed: set, summary: Craw
         crawler.add_links(page, links)
     if outcome == "noindex":
         summary.skipped.append((page.url, "robots meta noindex"))
+    elif outcome == "redirect":  # grouped in the summary as "redirect stub"
+        summary.skipped.append((page.url, f"redirect stub (→ {reason})"))
     elif outcome == "skipped":
         summary.skipped.append((page.url, reason))
     elif outcome == "error":

@@ -57,8 +57,8 @@ def test_result_shape(site_index):
     body = site_index.search("xenófobo")
     assert set(body) == {"query", "total", "page", "per_page", "pages", "took_ms", "results", "facets", "suggestion"}
     hit = first(body)
-    assert set(hit) == {"id", "url", "title", "lang", "type", "country", "themes", "keywords", "snippet",
-                        "score", "translations"}
+    assert set(hit) == {"id", "url", "title", "title_html", "lang", "type", "country", "themes", "keywords",
+                        "snippet", "score", "translations"}
     assert hit["type"] == "case-study" and hit["country"] == ["ec"] and hit["themes"] == [THEME]
     assert "<mark>xenófobas</mark>" in hit["snippet"]
     assert [t["lang"] for t in hit["translations"]] == ["en", "fr"]

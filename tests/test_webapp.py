@@ -10,8 +10,8 @@ from indexer.pipeline import run_crawl
 from webapp.views import pager
 
 BODY_KEYS = {"query", "total", "page", "per_page", "pages", "took_ms", "results", "facets", "suggestion"}
-HIT_KEYS = {"id", "url", "title", "lang", "type", "country", "themes", "keywords", "snippet", "score",
-            "translations"}
+HIT_KEYS = {"id", "url", "title", "title_html", "lang", "type", "country", "themes", "keywords", "snippet",
+            "score", "translations"}
 
 
 @pytest.fixture(scope="module")
@@ -152,8 +152,9 @@ def test_api_search_body(client):
 def test_page_and_api_render_the_same_search(client):
     body = client.get("/api/search?q=migration&per_page=4").get_json()
     page = text(client.get("/search?q=migration&per_page=4"))
-    titles = re.findall(r'<h2 class="hit-title"><a href="[^"]+" lang="\w*">([^<]+)</a>', page)
-    assert titles == [hit["title"] for hit in body["results"]]
+    titles = re.findall(r'<h2 class="hit-title"><a href="[^"]+" lang="\w*">(.+?)</a>', page)
+    assert titles == [hit["title_html"] for hit in body["results"]]
+    assert all(re.sub("</?mark>", "", t) == hit["title"] for t, hit in zip(titles, body["results"], strict=True))
 
 
 def test_api_unclosed_quote_finds_spanish_case_study(client):
@@ -222,7 +223,7 @@ def test_missing_index_is_503_not_500(make_client, tmp_path):
 def test_markup_in_a_document_is_escaped_in_the_page(evil_client):
     page = text(evil_client.get("/search?q=migration"))
     assert "<script>alert" not in page and "<img src=x" not in page
-    assert '&lt;script&gt;alert(&#34;title&#34;)&lt;/script&gt; Migration report</a>' in page
+    assert '&lt;script&gt;alert("title")&lt;/script&gt; <mark>Migration</mark> report</a>' in page
     assert 'quotes markup: &lt;script&gt;alert("body")&lt;/script&gt; and &lt;img src=x' in page
     assert page.count("<script") == 1  # the app's own script tag, and nothing else
 

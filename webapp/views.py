@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
+from babel import Locale, UnknownLocaleError
 from flask import Blueprint, render_template
 from markupsafe import Markup
 
@@ -55,6 +57,33 @@ def pager(page: int, pages: int) -> list[int | None]:
 def label(facet: str, value: str, ui: str) -> str:
     """Return the display label of a facet value in the UI language."""
     return facet_label(facet, value, ui)
+
+
+#: Languages written right to left, for when Babel does not know a tag's locale.
+RTL_LANGS = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "ku-Arab", "ps", "sd", "syr", "ug", "ur",
+                       "yi"})
+
+
+@bp.app_template_global()
+@lru_cache(maxsize=1024)
+def text_dir(lang: str | None) -> str:
+    """Return the writing direction of a document's language tag: "rtl", "ltr", or "auto"
+    when it is unknown (``und``): the value of a ``dir`` attribute around the document's text."""
+    if not lang or lang == "und":
+        return "auto"
+    try:
+        return Locale.parse(lang, sep="-").text_direction
+    except (ValueError, TypeError, UnknownLocaleError):
+        primary = lang.split("-", 1)[0]
+        return "rtl" if lang in RTL_LANGS or primary in RTL_LANGS else "ltr"
+
+
+@bp.app_template_filter("lang_code")
+def lang_code(lang: str | None) -> str:
+    """Return a language tag as a result's badge shows it: the language in capitals, its script
+    and region as BCP 47 writes them ("es" → "ES", "zh-Hant" → "ZH-Hant", "pt-BR" → "PT-BR")."""
+    primary, sep, rest = (lang or "").partition("-")
+    return primary.upper() + sep + rest
 
 
 _MARK = re.compile(r"(</?mark>)")

@@ -4,7 +4,7 @@ Order of trust: a byte-order mark; then valid UTF-8 (a page whose bytes are vali
 with non-ASCII characters is UTF-8, whatever its ``<meta charset>`` says, since no
 single-byte text is valid UTF-8 by accident); then UTF-8 with stray single bytes mixed in
 (each byte that is not UTF-8 read as Windows-1252); then the transport's charset, the page's
-own declaration and detection (``UnicodeDammit``). NUL and other control characters never
+own declaration and Windows-1252 (``UnicodeDammit``: no statistical detection). NUL and other control characters never
 reach the index.
 """
 from __future__ import annotations
@@ -64,7 +64,12 @@ def decode(body: bytes, declared: str | None = None, is_html: bool = True) -> st
     if claimed <= _LATIN and _UTF8_SEQUENCE.search(body):
         # UTF-8 with Latin-1/Windows-1252 bytes pasted in, or a few broken bytes.
         return _strip_controls(body.decode("utf-8", _SINGLE_BYTE_FALLBACK))
-    dammit = UnicodeDammit(body, known_definite_encodings=[declared] if declared else [], is_html=is_html)
+    # The transport's charset, then the page's, then Windows-1252 (as browsers read an
+    # undeclared page): never a statistical guess, whose answer would depend on which
+    # detector happens to be installed (bs4 uses charset-normalizer or chardet when present).
+    page = EncodingDetector.find_declared_encoding(body[:SNIFF_BYTES], is_html=is_html)
+    tried = [e for e in (declared, page, "windows-1252") if e]
+    dammit = UnicodeDammit(body, known_definite_encodings=tried, is_html=is_html)
     if dammit.unicode_markup is None:
         raise ExtractError("undecodable content")
     return _strip_controls(dammit.unicode_markup)

@@ -16,7 +16,11 @@ from indexer.errors import ExtractError
 from indexer.model import Page, ParsedPage, Passage
 from indexer.parse import limits
 from indexer.parse.decode import decode
-from indexer.text.analyzers import normalize
+from indexer.parse.regions import NO_TEXT as _NO_TEXT
+from indexer.parse.regions import boilerplate, clean, main_regions
+from indexer.parse.regions import child_nodes as _nodes
+from indexer.parse.regions import element_text as _text
+from indexer.text import taxonomy
 
 __all__ = ["ExtractError", "decode", "extract", "extract_html", "extract_text", "clean", "first_sentence"]
 
@@ -24,27 +28,24 @@ __all__ = ["ExtractError", "decode", "extract", "extract_html", "extract_text", 
 PASSAGE_TAGS = frozenset(
     "p h1 h2 h3 h4 h5 h6 li dt dd blockquote pre td th figcaption caption address summary".split())
 #: Elements whose text never reaches the index.
-SKIP = frozenset("script style noscript template svg math iframe object embed nav head "
+SKIP = frozenset("script style noscript template svg math iframe object embed nav aside head "
                  "select button form input textarea canvas audio video".split())
+#: Visible text (characters) a page with a meta refresh may hold and still be a redirect stub.
+STUB_MAX_CHARS = 200
+#: Longest meta refresh delay (seconds) that makes a redirect stub.
+STUB_MAX_DELAY = 10.0
 #: Schemes worth following.
 FOLLOW_SCHEMES = ("http", "https", "file")
 
-_SPACE = re.compile(r"\s+")
 _ELLIPSIS_END = re.compile(r"(\.\.\.|…)\s*$")
 _QUOTES = "“\"«‘'„"
 
 
-def clean(text: str) -> str:
-    """Collapse runs of whitespace (NBSP included) to one space, NFC-normalized."""
-    return _SPACE.sub(" ", normalize(text)).strip()
-
-
 def primary_lang(value: str | None) -> str | None:
-    """Return the primary subtag of a language tag ("es-EC" → "es"), or None."""
-    if not value:
-        return None
-    sub = value.strip().replace("_", "-").split("-")[0].lower()
-    return sub if re.fullmatch(r"[a-z]{2,3}", sub) else None
+    """Return a page's language tag as the index keeps it, or None when value is not one
+    (``taxonomy.language_tag``): the primary subtag alone for en, es and fr ("es-EC" → "es"),
+    script and region kept for the others ("zh_hant" → "zh-Hant", "pt-br" → "pt-BR")."""
+    return taxonomy.language_tag(value)
 
 
 def extract(page: Page) -> ParsedPage:
@@ -94,27 +95,32 @@ _PARSER = lxml.html.HTMLParser(huge_tree=True)
 _UTF8_PARSER = lxml.html.HTMLParser(encoding="utf-8", huge_tree=True)
 _TOO_DEEP = etree.ErrorTypes.ERR_RESOURCE_LIMIT  # libxml2's "Excessive depth in document"
 _META_TAGS = ("a", "link", "meta", "base", "title")
-#: Elements whose own text is not page text (scripts, styles, templates, ruby annotations).
-_NO_TEXT = frozenset("script style template rt rp".split())
 
 
 def extract_html(page: Page) -> ParsedPage:
     """Parse HTML with lxml into passages, links and metadata: one pass over the tags that
-    carry metadata, one walk over the body."""
+    carry metadata, one walk over the main region of the body (``main_regions``) without its
+    boilerplate (``boilerplate``).
+
+    A page whose meta refresh sends the reader on at once and which says little else is a
+    redirect stub: its ``redirect`` is the target, and its canonical link is ignored (a stub
+    names its target there, and must not stand for it)."""
     markup, limited = limits.cap_markup(decode(page.body, page.encoding, is_html=True))
     root = parse_html(markup)
     if root is None:
         return ParsedPage(url=page.url, title="", lang=None, passages=[], source=page.source, limited=limited)
     title = None
-    robots, alternates, hrefs = [], [], []
-    canonical = base_href = None
+    robots, alternates, hrefs, anchors = [], [], [], []
+    canonical = base_href = refresh = None
     for el in root.iter(*_META_TAGS):
         tag = el.tag
         if tag == "a":
             href = el.get("href")
-            if href is not None and "nofollow" not in (el.get("rel") or "").split() \
-                    and len(hrefs) <= limits.MAX_LINKS:
-                hrefs.append(href)
+            if href is not None:
+                if len(anchors) < limits.MAX_LINKS:
+                    anchors.append(el)
+                if "nofollow" not in (el.get("rel") or "").split() and len(hrefs) <= limits.MAX_LINKS:
+                    hrefs.append(href)
         elif tag == "link":
             href, rel = el.get("href"), (el.get("rel") or "").split()
             if href is None:
@@ -126,6 +132,8 @@ def extract_html(page: Page) -> ParsedPage:
         elif tag == "meta":
             if (el.get("name") or "").strip().lower() == "robots":
                 robots.append(el.get("content") or "")
+            elif refresh is None and (el.get("http-equiv") or "").strip().lower() == "refresh":
+                refresh = el.get("content") or ""
         elif tag == "base":
             if base_href is None and el.get("href") is not None:
                 base_href = el.get("href")
@@ -141,13 +149,61 @@ def extract_html(page: Page) -> ParsedPage:
             alternate_urls[lang] = target
     links = limits.cap_links([t for t in (_absolute(base, h) for h in hrefs) if t], limited)
     body = root.find("body")
-    passages = limits.cap_passages(_walk(body if body is not None else root, base), limited)
+    body = body if body is not None else root
+    regions = main_regions(body)
+    drop = boilerplate(body, regions, anchors)
+    passages = limits.cap_passages(_region_passages(body, regions, base, drop), limited)
     if not title:
-        title = next((b.text for b in passages if b.level == 1), "")
+        title = next((b.text for b in passages if b.level == 1), "") or _first_h1(body)
+    redirect = _refresh_target(refresh, base) if refresh is not None else None
+    if redirect is not None and (redirect == urldefrag(page.url)[0]
+                                 or sum(len(b.text) for b in passages) > STUB_MAX_CHARS):
+        redirect = None  # a page that reloads itself, or one with text of its own: not a stub
+    if redirect is not None:
+        url = page.url
     return ParsedPage(url=url, title=title, lang=primary_lang(root.get("lang") or root.get("xml:lang")),
                       passages=passages, links=links, alternates=alternate_urls, source=page.source,
                       noindex="noindex" in robots_text or "none" in robots_text,
-                      nofollow="nofollow" in robots_text or "none" in robots_text, limited=limited)
+                      nofollow="nofollow" in robots_text or "none" in robots_text, limited=limited,
+                      redirect=redirect)
+
+
+_REFRESH = re.compile(r"\s*(\d+(?:\.\d*)?)\s*(?:[;,]\s*(?:url\s*=\s*)?(.*))?", re.IGNORECASE | re.DOTALL)
+
+
+def _refresh_target(content: str, base: str) -> str | None:
+    """Return the absolute URL a meta refresh's content sends the reader to within
+    STUB_MAX_DELAY seconds ("0; url='…'", "3;URL=…", "0; …"), else None."""
+    m = _REFRESH.fullmatch(content)
+    if m is None or m.group(2) is None or float(m.group(1)) > STUB_MAX_DELAY:
+        return None
+    target = m.group(2).strip().strip("'\"").strip()
+    return _absolute(base, target) if target else None
+
+
+def _region_passages(body, regions: list, base: str, drop: set):
+    """Yield the passages of the main regions, or of the whole body when there are none or
+    they hold no text."""
+    found = False
+    for region in regions:
+        if region in drop:
+            continue
+        for passage in _walk(region, base, drop):
+            found = True
+            yield passage
+    if not found:
+        yield from _walk(body, base, drop)
+
+
+def _first_h1(body) -> str:
+    """Return the text of the page's first h1 outside navigation (a page-level header's
+    too: the title a page without <title> had before boilerplate was dropped), or ""."""
+    for el in body.iter("h1"):
+        if next(el.iterancestors(*SKIP), None) is None:
+            text = clean(_text(el))
+            if text:
+                return text
+    return ""
 
 
 def _absolute(base: str, href: str) -> str | None:
@@ -160,39 +216,11 @@ def _absolute(base: str, href: str) -> str | None:
     return target if scheme in FOLLOW_SCHEMES else None
 
 
-def _nodes(el):
-    """Yield el's children in order: elements, and the text around them as str."""
-    if el.text is not None:
-        yield el.text
-    for child in el:
-        yield child
-        if child.tail is not None:
-            yield child.tail
-
-
-def _strings(el):
-    """Yield the text strings inside el in document order, without comments, scripts and
-    styles; iterative, so any depth of nesting is fine."""
-    stack = [_nodes(el)]
-    while stack:
-        node = next(stack[-1], None)
-        if node is None:
-            stack.pop()
-        elif isinstance(node, str):
-            yield node
-        elif isinstance(node.tag, str) and node.tag not in _NO_TEXT:
-            stack.append(_nodes(node))
-
-
-def _text(el) -> str:
-    """Return el's text with a space between its strings (words split at inline tags)."""
-    return " ".join(_strings(el))
-
-
-def _walk(root, base: str):
+def _walk(root, base: str, drop=frozenset()):
     """Yield passages in reading order, iteratively and in linear time (pages may nest
     thousands deep): which elements hold a paragraph-level element, and each element's
-    anchor and language, are worked out once, not searched for again at every level."""
+    anchor and language, are worked out once, not searched for again at every level.
+    The elements in drop (``boilerplate``) are left out, with their text."""
     holders = _passage_holders(root)
     stack = [(_nodes(root), _context(root))]
     loose: list[str] = []
@@ -210,18 +238,18 @@ def _walk(root, base: str):
             loose.append(child)
             continue
         name = child.tag
-        if not isinstance(name, str) or name in SKIP or name in _NO_TEXT:
+        if not isinstance(name, str) or name in SKIP or name in _NO_TEXT or child in drop:
             continue  # comments, processing instructions, skipped elements (their tails stay)
         if name in PASSAGE_TAGS and child not in holders:
             passage = _loose_passage(loose, context)
             loose = []
             if passage:
                 yield passage
-            passage = _element_passage(child, base, _inner_context(context, child))
+            passage = _element_passage(child, base, _inner_context(context, child), drop)
             if passage:
                 yield passage
         elif name in _INLINE and child not in holders:
-            loose.append(_text(child))
+            loose.append(_text(child, drop))
         else:
             passage = _loose_passage(loose, context)
             loose = []
@@ -276,8 +304,9 @@ def _inner_context(outer: tuple[str | None, str | None], el) -> tuple[str | None
     return anchor, own or lang
 
 
-def _element_passage(el, base: str, context: tuple[str | None, str | None]) -> Passage | None:
-    text = clean(_text(el))
+def _element_passage(el, base: str, context: tuple[str | None, str | None],
+                     drop=frozenset()) -> Passage | None:
+    text = clean(_text(el, drop))
     if not text:
         return None
     anchor, lang = context

@@ -41,15 +41,36 @@ class _Item:
     passages: list[Passage] = field(default_factory=list)
 
 
+#: Characters of a page's text (after its title) read for a country-profile marker.
+MARKER_CHARS = 300
+#: A heading that reads as code: a call, a dotted name, backticks, an operator or a bracket.
+_CODE_HEADING = re.compile(r"`|\w\s*\(.*\)|\w\.\w|[=<>{}\[\];]|::|=>")
+
+
+def is_listing(page: ParsedPage) -> bool:
+    """Whether a page is a listing to split, as the country profiles are: a profile marker
+    ("Country Profile", "Perfil de país", …) in its title or the start of its text, or whole
+    section headings of two kinds or more (projects and events, …) where no heading reads as
+    code. A page with one "Events" heading (an API reference) is not a listing."""
+    head = fold(" ".join([page.title, *(b.text for b in page.passages[:8])]))
+    if any(marker in head[:len(fold(page.title)) + MARKER_CHARS] for marker in structure()["profile_markers"]):
+        return True
+    headings = [b.text for b in page.passages if b.is_heading]
+    kinds = {kind for kind in map(section_kind, headings) if kind}
+    return len(kinds) >= 2 and not any(_CODE_HEADING.search(h) for h in headings)
+
+
 def split_listing(page: ParsedPage) -> list[Document]:
-    """Cut a page into Documents: the page itself (if it has text) and its listed items."""
+    """Cut a page into Documents: the page itself (if it has text) and, on a listing page
+    (``is_listing``), its listed items."""
     root: list[Passage] = []
     items: list[_Item] = []
     section: tuple[str, int, str | None] | None = None  # kind, heading level, anchor
     item_level: int | None = None
     current: _Item | None = None
+    listing = is_listing(page)
     for b in page.passages:
-        kind = section_kind(b.text) if b.is_heading else None
+        kind = section_kind(b.text) if listing and b.is_heading else None
         if kind:
             section, item_level, current = (kind, b.level, b.anchor), None, None
             continue

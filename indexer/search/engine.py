@@ -210,10 +210,16 @@ class SearchIndex:
                     ranked, matched_ids = ScoredMatches(scored), scored.ids
             if ranked is None:
                 matched_ids = _array(plan.matches(searcher, lambda sub: self._sets.docs(searcher, generation, sub)))
+        columns = {f: self.versions.facet_column(searcher, FACET_FIELDS[f]) for f in FACET_FIELDS}
+        if ranked is not None and plan.labels:  # the documents labelled as the query says, first
+            tier = np.zeros(size, dtype=np.int64)
+            for named in plan.labels:
+                tier += columns[named.facet].mask([named.value])
+            ranked = ranked.lifted(tier)
+            matched_ids = np.union1d(matched_ids, np.flatnonzero(tier))
         matched = np.zeros(size, dtype=bool)
         matched[matched_ids] = True
 
-        columns = {f: self.versions.facet_column(searcher, FACET_FIELDS[f]) for f in FACET_FIELDS}
         allowed = {f: columns[f].mask(vals) for f, vals in filters.items() if vals}
         # Translation groups: the lang facet counts, and a lang filter keeps, the direct
         # matches plus the other versions of the works they belong to.
@@ -249,7 +255,7 @@ class SearchIndex:
             "pages": max(1, -(-total // per_page)),
             "took_ms": 0.0,
             "results": results.page(searcher, self.versions, self._highlighter, self._schema, self._chains,
-                                    query, hits),
+                                    query, hits, typed=plan.typed if plan else None),
             "facets": facets, "suggestion": plan.suggestion if plan else None,
         }
         if self.answers.size:
@@ -264,7 +270,8 @@ class SearchIndex:
         for name, values in filters.items():
             if name not in FACET_FIELDS:
                 raise SearchError(f"unknown filter {name!r}; use one of {', '.join(FACET_FIELDS)}")
-            values = [v.strip().lower() for v in values if v and v.strip()]
+            values = [(taxonomy.language_tag(v.strip()) or v.strip().lower()) if name == "lang" else v.strip().lower()
+                      for v in values if v and v.strip()]
             for v in values:
                 if not checks[name](v):
                     raise SearchError(f"unknown {name} value {v!r}")

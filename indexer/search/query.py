@@ -27,10 +27,12 @@ from functools import lru_cache
 from whoosh.lang.stopwords import stoplists
 from whoosh.query import And, Or, Phrase, Term
 
+from indexer.search import bonuses
+from indexer.search.labels import named_labels
 from indexer.search.lexicon import Lexicon
 from indexer.search.weighting import Ranking
 from indexer.text import glossary
-from indexer.text.analyzers import STEMMED, TOKEN_PATTERN, fold, normalize
+from indexer.text.analyzers import STEMMED, TOKEN_PATTERN, fold, has_cjk, neutral_terms, normalize
 from indexer.text.chains import compile_chain
 
 #: Interrogatives the Snowball stoplists lack (en has them all); compared accent-folded.
@@ -149,6 +151,10 @@ class Plan:
     #: The query's parts after the clauses' (bonuses for query words found near each other):
     #: ``query`` is the Or of the clauses' queries and these.
     proximity: list = field(default_factory=list)
+    #: The facet values the query names (``labels.named_labels``): their documents first.
+    labels: list = field(default_factory=list)
+    #: The words as typed (corrected), without glossary translations: what snippets show first.
+    typed: object = None
 
     def matches(self, searcher, docs=None) -> set[int]:
         """Return the docnums that match the plan.
@@ -241,8 +247,13 @@ class QueryBuilder:
             for s in sorted({s for s in (self.stem(lang, w) for w in forms) if s}):
                 subs.append(Term(f"content_{lang}", s, boost=weight * r.stem_weight))
                 subs.append(Term(f"title_{lang}", s, boost=weight * r.stem_weight * r.title_weight))
-        subs.append(Term("content_any", folded, boost=weight * r.any_weight))
-        subs.append(Term("title_any", folded, boost=weight * r.any_weight * r.title_weight))
+        bigrams = neutral_terms(word) if has_cjk(word) else ()  # the analyzer folds as it indexes
+        any_weight = weight * r.any_weight
+        for name, boost in (("content_any", any_weight), ("title_any", any_weight * r.title_weight)):
+            if len(bigrams) > 1:  # a run of CJK characters: its overlapping bigrams, in order
+                subs.append(Phrase(name, list(bigrams), slop=1, boost=boost))
+            else:
+                subs.append(Term(name, bigrams[0] if bigrams else folded, boost=boost))
         return subs
 
     def translation_queries(self, terms: list[glossary.Term], lexicon: Lexicon | None,
@@ -281,13 +292,21 @@ class QueryBuilder:
         r = self.ranking
         stop = QUERY_STOPWORDS if r.query_stopwords else frozenset()
         content = [(w, s, e) for w, s, e in words if fold(w) not in stop]
-        question = question or len(content) < len(words)  # function words: natural language
+        # Function words make a natural-language query, unless it is as short as keywords
+        # ("About OWASP", "control de acceso": every content word is still required) or they
+        # are few, as in a title ("About OWASP - OWASP Top 10:2021").
+        stops = len(words) - len(content)
+        question = question or (stops > 0 and len(words) > r.keyword_max_words
+                                and stops > len(words) * r.question_stopword_share)
+        if not question:  # a word typed twice is one clause
+            seen: set = set()
+            content = [(w, s, e) for w, s, e in content if not (fold(w) in seen or seen.add(fold(w)))]
         clauses, corrections = [], 0
         for w, s, e in content:
             folded, correction = fold(w), None
             # A glossary word is a known word even where the index lacks it ("human" is not
             # a typo of "humana"): never corrected, and translated instead.
-            if lexicon is not None and r.correct_typos and folded not in self.glossary.words \
+            if lexicon is not None and r.correct_typos and folded not in self.glossary.words and not has_cjk(folded) \
                     and corrections < MAX_CORRECTIONS and not lexicon.frequency(folded):
                 correction = lexicon.correct(folded)
                 corrections += correction is not None
@@ -300,15 +319,20 @@ class QueryBuilder:
         for clause in clauses:
             clause.query = self.word_query(clause.word, lexicon)
         suggestion = self._suggestion(text, clauses, lexicon)
+        typed = Or([c.query for c in clauses])
         clauses = self._translate(clauses, lexicon)
-        proximity = self._proximity(clauses)
+        proximity = bonuses.proximity(r, [c.word for c in clauses])
+        if not question:
+            proximity += bonuses.function_phrases(r, [w for w, _, _ in words], stop)
+            proximity += bonuses.title_phrase(r, [c.word for c in clauses])
         subs = [c.query for c in clauses] + proximity
         n = len(clauses)
         if question:
             required = max(1, math.ceil(n * r.question_min_match))
         else:  # keywords: all of a short query, and never fewer than that many
             required = n if n <= r.short_query else max(r.short_query, math.ceil(n * r.keyword_min_match))
-        return Plan(Or(subs), clauses, required, relax=question, suggestion=suggestion, proximity=proximity)
+        return Plan(Or(subs), clauses, required, relax=question, suggestion=suggestion, proximity=proximity,
+                    labels=named_labels(text), typed=typed)
 
     def _translate(self, clauses: list[Clause], lexicon) -> list[Clause]:
         """Add glossary translations: to a word's clause, or, for a phrase, as an alternative
@@ -330,18 +354,6 @@ class QueryBuilder:
                 out.append(Clause(" ".join(c.word for c in span), span[0].start, span[-1].end,
                                   Or([phrase] + translations)))
         return out + clauses[done:]
-
-    def _proximity(self, clauses: list[Clause]) -> list:
-        """Return bonuses for adjacent query words found near each other."""
-        r = self.ranking
-        if not r.phrase_weight:
-            return []
-        out = []
-        for a, b in zip(clauses, clauses[1:], strict=False):
-            if " " not in a.word and " " not in b.word:
-                out.append(Phrase("content_any", [fold(a.word), fold(b.word)], slop=r.phrase_slop,
-                                  boost=r.phrase_weight))
-        return out
 
     @staticmethod
     def _suggestion(text: str, clauses: list[Clause], lexicon) -> str | None:

@@ -12,25 +12,26 @@ from indexer.settings import FACETS
 from indexer.text import taxonomy
 
 
-def page(searcher, versions, highlighter, schema, chains: dict, query, hits: list) -> list[dict]:
+def page(searcher, versions, highlighter, schema, chains: dict, query, hits: list, typed=None) -> list[dict]:
     """Return the page's hits (Whoosh ``Hit`` or ``translations.Translation``) as ``/api/search`` results.
 
     :param versions: the index's ``versions.VersionData`` (translation groups and links).
-    :param highlighter, schema, chains: what ``snippets.snippet`` takes."""
+    :param highlighter, schema, chains, typed: what ``snippets.snippet`` takes."""
     if not hits:
         return []
     column, links = versions.group_column(searcher), versions.links(searcher)
-    return [result(searcher, column, links, highlighter, schema, chains, query, hit) for hit in hits]
+    return [result(searcher, column, links, highlighter, schema, chains, query, hit, typed) for hit in hits]
 
 
-def result(searcher, column, links, highlighter, schema, chains: dict, query, hit) -> dict:
+def result(searcher, column, links, highlighter, schema, chains: dict, query, hit, typed=None) -> dict:
     """Return one hit as a result; column and links: the index version's translation groups
     (``versions.GroupColumn``) and ``versions.Links``."""
     version = isinstance(hit, translations.Translation)
     f = stored_fields(searcher, hit.docnum)
-    snippet = snippets.snippet(highlighter, schema, chains, hit, f, query, version=version)
+    snippet = snippets.snippet(highlighter, schema, chains, hit, f, query, version=version, typed=typed)
     return {
         "id": f["id"], "url": f["url"], "title": f["title"], "lang": f["lang"], "type": f["type"],
+        "title_html": snippets.title_html(schema, chains, f, query, typed),
         "country": f.get("countries", []), "themes": f.get("themes", []),
         "keywords": f.get("keywords", []), "snippet": snippet,
         "score": round(float(hit.score or 0.0), 4),

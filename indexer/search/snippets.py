@@ -81,15 +81,30 @@ def highlighter() -> Highlighter:
     return Highlighter(fragmenter=ContextFragmenter(maxchars=300, surround=80), formatter=MarkFormatter())
 
 
-def snippet(highlighter: Highlighter, schema, chains: dict, hit, fields: dict, query, version: bool = False) -> str:
+def snippet(highlighter: Highlighter, schema, chains: dict, hit, fields: dict, query, version: bool = False,
+            typed=None) -> str:
+    """Return a result's snippet (``_snippet``), a CJK word's bigrams marked as one word (words
+    of other scripts are never adjacent: a separator stands between two tokens)."""
+    return _snippet(highlighter, schema, chains, hit, fields, query, version, typed).replace("</mark><mark>", "")
+
+
+def _snippet(highlighter: Highlighter, schema, chains: dict, hit, fields: dict, query, version: bool = False,
+             typed=None) -> str:
     """Return a result's snippet (escaped HTML): its query words highlighted in its language's
     field, else in the language-neutral one, else the start of its text.
 
     :param version: the hit is a translation version brought by another language's match
         (``translations.Translation``): its own words are highlighted from the query's terms, as
         Whoosh's ``highlight`` function would.
+    :param typed: the query's words as typed, without their glossary translations
+        (``query.Plan.typed``): the passages holding them come first, and translations are
+        shown only where the text has none of them ("trafficking", not "human").
     """
     text = fields.get("text") or ""
+    if query is not None and typed is not None and not version:
+        found = _typed_snippet(highlighter, schema, chains, text, fields["lang"], typed)
+        if found:
+            return found
     if query is not None and version:
         field = f"content_{fields['lang']}"
         if field in schema:
@@ -108,6 +123,48 @@ def snippet(highlighter: Highlighter, schema, chains: dict, hit, fields: dict, q
     if len(text) > PLAIN_CHARS:
         cut = cut.rsplit(" ", 1)[0] + " …"
     return html.escape(cut, quote=False)
+
+
+def _typed_snippet(highlighter: Highlighter, schema, chains: dict, text: str, lang: str, typed) -> str:
+    """Return the text's fragments with the typed words highlighted, or "" when it has none."""
+    for field in (f"content_{lang}", "content_any"):
+        if field in schema:
+            words = _field_words(typed, schema[field], field)
+            if words:
+                found = highlight_words(highlighter, text, words, chains.get(field), schema[field].analyzer)
+                if found:
+                    return found
+    return ""
+
+
+def title_html(schema, chains: dict, fields: dict, query, typed=None) -> str:
+    """Return a result's title as safe HTML, the query's words in ``<mark>`` (the words typed
+    when known, ``query.Plan.typed``, not their glossary translations): each word of the
+    title analyzed as its language's field analyzes it."""
+    title = fields.get("title") or ""
+    query = typed if typed is not None else query
+    if query is None or not title:
+        return html.escape(title, quote=False)
+    marked: list[tuple[int, int]] = []
+    for field in (f"content_{fields.get('lang')}", "content_any"):
+        chain = chains.get(field)
+        words = _field_words(query, schema[field], field) if field in schema else None
+        if chain is None or not words:
+            continue
+        for token in chain.expression.finditer(title):
+            if chain.term(token.group()) in words:
+                marked.append(token.span())
+        if marked:
+            break
+    out, at = [], 0
+    for start, end in sorted(set(marked)):
+        if start < at:
+            continue
+        out += [html.escape(title[at:start], quote=False), "<mark>", html.escape(title[start:end], quote=False),
+                "</mark>"]
+        at = end
+    out.append(html.escape(title[at:], quote=False))
+    return "".join(out)
 
 
 def query_words(hit, fieldname: str) -> frozenset:

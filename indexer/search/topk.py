@@ -59,6 +59,20 @@ class ScoredMatches:
             self._bonuses.append(bonus)
         self.upper = upper
 
+    def lifted(self, tier: np.ndarray) -> ScoredMatches:
+        """Return these matches with the documents of a tier above the rest: tier holds, per
+        docnum, how many of the query's named labels a document carries (``labels``); each
+        lifts it above every score without it. Labelled documents that the words did not match
+        join with that lift alone."""
+        extra = np.flatnonzero(tier)
+        if not len(extra):
+            return self
+        ids = np.union1d(self.ids, extra)
+        base = np.zeros(len(ids))
+        base[np.searchsorted(ids, self.ids)] = self.base
+        lift = (float(self.upper.max()) if len(self.upper) else 0.0) + 1.0
+        return ScoredMatches(Scored(ids, base + tier[ids] * lift), self._bonuses)
+
     def top(self, allow: np.ndarray, limit: int | None) -> list[tuple[float, int]]:
         """Return the best ``limit`` (None: all) (score, docnum) among the documents of the
         allow mask: higher scores first, ties to the lower docnum (Whoosh's order)."""

@@ -10,7 +10,9 @@ filter stores only its language and rebuilds its stemmer lazily in each process.
 """
 from __future__ import annotations
 
+import re
 import unicodedata
+from functools import lru_cache
 
 import snowballstemmer
 from whoosh.analysis import CharsetFilter, Filter, LowercaseFilter, RegexTokenizer, StopFilter, SubstitutionFilter
@@ -120,9 +122,114 @@ def language_analyzer(lang: str):
             | FoldFilter())
 
 
+#: Characters of the scripts written without spaces between words (as Lucene's CJKAnalyzer
+#: reads them): Han (with compatibility ideographs and the extension planes), Hiragana,
+#: Katakana (with its phonetic extensions and half-width forms) and Hangul.
+CJK_CHARS = ("\u1100-\u11ff\u3040-\u309f\u30a0-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf"
+             "\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f")
+_CJK = re.compile(f"[{CJK_CHARS}]")
+_CJK_RUN = re.compile(f"[{CJK_CHARS}]+")
+
+
+def has_cjk(text: str) -> bool:
+    """Tell whether text holds a character of a script written without spaces (CJK_CHARS)."""
+    return _CJK.search(text) is not None
+
+
+class _Span:
+    """A match-like span of text (what ``re.Match`` offers a tokenizer: group, start, end, span)."""
+
+    __slots__ = ("_text", "_start", "_end")
+
+    def __init__(self, text: str, start: int, end: int):
+        self._text, self._start, self._end = text, start, end
+
+    def group(self, index: int = 0) -> str:
+        if index:
+            raise IndexError("no such group")
+        return self._text
+
+    def start(self, index: int = 0) -> int:
+        return self._start
+
+    def end(self, index: int = 0) -> int:
+        return self._end
+
+    def span(self, index: int = 0) -> tuple[int, int]:
+        return self._start, self._end
+
+
+class CJKBigramPattern:
+    """A word pattern whose matches are words, except in runs of CJK characters: overlapping
+    bigrams ("インジェクション" → "イン", "ンジ", …, "ョン"), a lone CJK character by itself.
+
+    Stands where a compiled pattern does in Whoosh's ``RegexTokenizer`` and the compiled
+    chains (``text.chains``: ``pattern``, ``finditer``, ``findall``), so that one token is one
+    term on both Whoosh's path and the fast one, and both number the bigrams alike (one
+    position each). Text without a CJK character is matched by the word pattern alone.
+    Pickled as its word pattern (the schema, with its analyzers, is pickled into the index).
+    """
+
+    def __init__(self, words: str = TOKEN_PATTERN):
+        self.words = words
+        self._words = re.compile(words)
+        self.pattern = f"cjk-bigrams:{words}"  # never a plain pattern: texts are tokenized apart
+
+    def __reduce__(self):
+        return (type(self), (self.words,))
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.words == self.words
+
+    def __hash__(self):
+        return hash(self.pattern)
+
+    def finditer(self, text: str):
+        """Yield the matches of text in order: real matches, or ``_Span``s within CJK runs."""
+        if _CJK.search(text) is None:
+            yield from self._words.finditer(text)
+            return
+        for match in self._words.finditer(text):
+            word = match.group()
+            if _CJK.search(word) is None:
+                yield match
+                continue
+            at, offset = 0, match.start()
+            for run in _CJK_RUN.finditer(word):
+                for part in self._words.finditer(word, at, run.start()):  # the Latin (…) words before
+                    yield part if offset == 0 else _Span(part.group(), offset + part.start(), offset + part.end())
+                start, end = run.span()
+                if end - start == 1:
+                    yield _Span(word[start], offset + start, offset + end)
+                for i in range(start, end - 1):
+                    yield _Span(word[i:i + 2], offset + i, offset + i + 2)
+                at = end
+            for part in self._words.finditer(word, at):
+                yield _Span(part.group(), offset + part.start(), offset + part.end())
+
+    def findall(self, text: str) -> list[str]:
+        """Return the text of every match (as ``re.Pattern.findall`` for a pattern without groups)."""
+        if _CJK.search(text) is None:
+            return self._words.findall(text)
+        return [m.group() for m in self.finditer(text)]
+
+
 def neutral_analyzer():
-    """Return the language-neutral analyzer: no stopwords, no stemming, accents folded."""
-    return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | truncate_filter() | CharsetFilter(accent_map)
+    """Return the language-neutral analyzer: no stopwords, no stemming, accents folded; runs
+    of CJK characters as overlapping bigrams (``CJKBigramPattern``)."""
+    return (RegexTokenizer(CJKBigramPattern(TOKEN_PATTERN)) | LowercaseFilter() | truncate_filter()
+            | CharsetFilter(accent_map))
+
+
+@lru_cache(maxsize=1)
+def _neutral():
+    return neutral_analyzer()
+
+
+def neutral_terms(text: str) -> list[str]:
+    """Return the terms the neutral fields (``title_any``, ``content_any``) index for text: what
+    a query word must be looked up as there ("インジェクション" → its seven bigrams, in order)."""
+    return analyze(_neutral(), text)
 
 
 def truncate_filter():

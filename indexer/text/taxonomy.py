@@ -77,6 +77,23 @@ def _country_names() -> dict[str, str]:
     return names
 
 
+def theme_names() -> dict[str, str]:
+    """Return each theme label of any language (its words folded, space-separated) → theme id."""
+    return _theme_variants()
+
+
+@lru_cache(maxsize=1)
+def ui_country_names() -> dict[str, str]:
+    """Return each country name in the UI languages (words folded, space-separated) → code;
+    fewer than ``country_code`` reads (Italian "cina", Portuguese "gana" are words here)."""
+    names = {}
+    for loc in UI_LANGS:
+        for code, name in Locale.parse(loc).territories.items():
+            if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES:
+                names.setdefault(_label_key(name), code.lower())
+    return names
+
+
 def country_code(name: str) -> str | None:
     """Return the ISO 3166-1 alpha-2 code (lower case) for a country name in any language."""
     key = _label_key(name)
@@ -117,15 +134,73 @@ def country_label(code: str, ui: str = "en") -> str:
 
 @lru_cache(maxsize=4096)
 def is_language(code: str) -> bool:
-    """Tell whether code is a language code Babel knows, or ``und``."""
-    return code == "und" or (code.isalpha() and code in Locale.parse("en").languages)
+    """Tell whether code is a language tag whose language Babel knows ("es", "zh-Hant",
+    "pt-BR": language, then an optional script and region, as ``parse.extract`` writes them),
+    or ``und``."""
+    if code == "und":
+        return True
+    match = _LANG_TAG.fullmatch(code)
+    if match is None:
+        return False
+    lang, script, region = match.groups()
+    names = Locale.parse("en")
+    return (lang in names.languages and (script is None or script in names.scripts)
+            and (region is None or region in names.territories))
 
 
+#: A language tag as the index keeps it: language, optional script (Title case), optional region.
+_LANG_TAG = re.compile(r"([a-z]{2,3})(?:-([A-Z][a-z]{3}))?(?:-([A-Z]{2}|[0-9]{3}))?")
+#: Languages whose facet value is the primary subtag alone, whatever the region ("en-US" → "en").
+PRIMARY_ONLY = frozenset({"en", "es", "fr"})
+
+
+def language_tag(value: str | None) -> str | None:
+    """Return a language tag as the index keeps it (the ``lang`` facet value), or None when
+    value is not one.
+
+    en, es and fr keep their primary subtag alone ("es-EC" → "es": DESIGN.md's facet
+    values); another language keeps its script and region, in BCP 47's casing
+    ("zh_hant_tw" → "zh-Hant-TW", "pt-br" → "pt-BR"); variants and extensions are dropped.
+    """
+    if not value:
+        return None
+    parts = value.strip().replace("_", "-").split("-")
+    sub = parts[0].lower()
+    if not re.fullmatch(r"[a-z]{2,3}", sub):
+        return None
+    if sub in PRIMARY_ONLY:
+        return sub
+    tag, rest = [sub], parts[1:]
+    if rest and re.fullmatch(r"[A-Za-z]{4}", rest[0]):
+        tag.append(rest.pop(0).title())
+    if rest and re.fullmatch(r"[A-Za-z]{2}|[0-9]{3}", rest[0]):
+        tag.append(rest.pop(0).upper())
+    return "-".join(tag)
+
+
+@lru_cache(maxsize=4096)
 def language_label(code: str, ui: str = "en") -> str:
-    """Return a language's name in the UI language, capitalised for a list of choices."""
+    """Return a language's name in the UI language, capitalised for a list of choices.
+
+    A tag with a script or region: CLDR's own name when it has one ("zh-Hant" → "Traditional
+    Chinese", "pt-BR" → "Brazilian Portuguese"), else the language's name with the script's
+    and region's ("zh-Hant-TW" → "Chinese (Traditional, Taiwan)").
+    """
     if code == "und":
         return {"es": "Indeterminado", "fr": "Indéterminée"}.get(ui, "Undetermined")
-    name = Locale.parse(_ui(ui)).languages.get(code, code)
+    locale = Locale.parse(_ui(ui))
+    name = locale.languages.get(code.replace("-", "_"))
+    if name is None:
+        match = _LANG_TAG.fullmatch(code)
+        if match is None:
+            name = code
+        else:
+            lang, script, region = match.groups()
+            name = locale.languages.get(lang, lang)
+            details = [n for n in (script and locale.scripts.get(script, script),
+                                   region and locale.territories.get(region, region)) if n]
+            if details:
+                name = f"{name} ({', '.join(details)})"
     return name[:1].upper() + name[1:]
 
 
