@@ -8,10 +8,12 @@ INDEX ?= var/index
 # The retrieval data (XQuAD, PIAF) for the benchmarks (`make bench`).
 DATA ?= ../shared/data/retrieval
 BENCH_STAMP := $(VENV)/.installed-bench
+# The test-only JavaScript tools (axe-core, injected by the browser tests), from package.json.
+NODE_STAMP := node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test bench bench-relevance bench-speed lint clean messages screenshot
+.PHONY: install node-install run test bench bench-relevance bench-speed lint clean messages screenshot
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +25,13 @@ $(STAMP): pyproject.toml | $(PY)
 
 install: $(STAMP)
 
+$(NODE_STAMP): package.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed for the browser tests' axe-core (apt-get install npm)" >&2; exit 1; }
+	npm install --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+node-install: $(NODE_STAMP)
+
 $(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test,bench]'
 	touch $(BENCH_STAMP)
@@ -31,7 +40,7 @@ run: install
 	$(BIN)/m4d-search crawl corpus/site/ --index $(INDEX)
 	$(BIN)/m4d-search serve --index $(INDEX) --host $(HOST) --port $(PORT)
 
-test: install
+test: install $(NODE_STAMP)
 	$(PY) -m pytest
 
 # Benchmarks (by hand; need the retrieval data, and Debian's wrk for the HTTP part).
@@ -72,4 +81,4 @@ screenshot: install
 	mkdir -p docs && cp tests/artifacts/search-desktop.png docs/screenshot.png
 
 clean:
-	rm -rf var build *.egg-info
+	rm -rf var build *.egg-info node_modules

@@ -177,7 +177,8 @@ def measure(base: str, n: int, timeout: float) -> tuple[list[float], list[str]]:
     the 200s (seconds) and a line for each other outcome."""
     latencies, failures = [], []
     for i in range(n):
-        url = f"{base}/api/search?q={quote(QUERIES[i % len(QUERIES)])}&page={1 + i // len(QUERIES) % 3}"
+        # distinct URLs (no cached answer): another page size each round (a page past the last is a 400)
+        url = f"{base}/api/search?q={quote(QUERIES[i % len(QUERIES)])}&per_page={5 + i // len(QUERIES) % 3}"
         start = time.perf_counter()
         try:
             with urllib.request.urlopen(url, timeout=timeout) as response:

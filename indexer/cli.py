@@ -120,14 +120,18 @@ def crawl(sources, index_dir, allow_domain, max_pages, max_depth, delay, contact
 @click.option("--per-page", default=10, show_default=True, type=int, help="Results per page.")
 @click.option("--ui", default="en", show_default=True, type=click.Choice(["en", "es", "fr"]),
               help="Language of facet labels.")
+@click.option("--sort", default="relevance", show_default=True, type=click.Choice(["relevance", "date"]),
+              help="Order: by relevance, or newest first.")
+@click.option("--exact", is_flag=True, help="Search the words as typed (no typo correction).")
 @click.option("--json", "as_json", is_flag=True, help="Print the /api/search body.")
 @index_option
-def search(query, lang, theme, country, doc_type, collapse, page, per_page, ui, as_json, index_dir):
+def search(query, lang, theme, country, doc_type, collapse, page, per_page, ui, sort, exact, as_json, index_dir):
     """Search the index for QUERY (empty: browse)."""
     ix = open_index(index_dir)
     filters = {"lang": list(lang), "theme": list(theme), "country": list(country), "type": list(doc_type)}
     try:
-        body = ix.search(query, filters, page=page, per_page=per_page, collapse=collapse, ui=ui)
+        body = ix.search(query, filters, page=page, per_page=per_page, collapse=collapse, ui=ui, sort=sort,
+                         exact=exact)
     except SearchError as exc:
         fail(str(exc), 2)
     except IndexUnavailable as exc:  # damaged files met while reading
@@ -136,11 +140,16 @@ def search(query, lang, theme, country, doc_type, collapse, page, per_page, ui, 
         click.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
     click.echo(f"{body['total']} results ({body['took_ms']} ms), page {body['page']} of {body['pages']}")
-    if body["suggestion"]:
-        click.echo(f"Searched for: {body['suggestion']}")
+    if body.get("corrected"):
+        click.echo(f"Searched for: {body['corrected']['to']} (instead of {body['corrected']['from']})")
+    if body.get("suggestion"):
+        click.echo(f"Did you mean: {body['suggestion']}")
+    if body.get("nearby"):
+        click.echo(f"Nearby: {' · '.join(body['nearby'])}")
     for n, hit in enumerate(body["results"], start=(body["page"] - 1) * body["per_page"] + 1):
         also = " · ".join(t["lang"].upper() for t in hit["translations"])
-        click.echo(f"\n{n}. [{hit['lang']}] {hit['title']}  ({hit['type']}{', also in ' + also if also else ''})")
+        details = [hit["type"]] + ([hit["date"]] if hit.get("date") else []) + ([f"also in {also}"] if also else [])
+        click.echo(f"\n{n}. [{hit['lang']}] {hit['title']}  ({', '.join(details)})")
         click.echo(f"   {hit['url']}")
         click.echo("   " + _plain_snippet(hit["snippet"]))
 

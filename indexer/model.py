@@ -32,6 +32,7 @@ class Passage:
     href: str | None = None  # absolute URL when the whole passage is one link
     teaser: bool = False  # an indented excerpt ending in an ellipsis (plain text)
     css: str = ""  # class attribute (HTML), a hint such as "labels" or "project-title"
+    date: str | None = None  # "YYYY-MM-DD" of the first <time> inside it (``parse.dates``), if any
 
     @property
     def is_heading(self) -> bool:
@@ -53,6 +54,7 @@ class ParsedPage:
     nofollow: bool = False
     limited: list[str] = field(default_factory=list)  # what the per-page caps cut (indexer.parse.limits)
     redirect: str | None = None  # a redirect stub's target (absolute URL): a meta refresh and no text of its own
+    date: str | None = None  # "YYYY-MM-DD" the page's meta tags or JSON-LD declare (``parse.dates``), if any
 
 
 @dataclass
@@ -69,6 +71,7 @@ class Document:
     themes: list[str] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
     group: str = ""
+    date: str | None = None  # "YYYY-MM-DD": published, or an event's day; None when the page does not say
     source: str = ""
     alternates: dict[str, str] = field(default_factory=dict)  # hreflang → URL (for grouping)
     listing: str = ""  # id of the listing the document was cut from, with its position

@@ -42,6 +42,7 @@ class CrawlSummary:
     relabelled: dict[str, int] = field(default_factory=dict)  # "declared→detected" language → documents
     outcomes: dict[str, tuple[str, str]] = field(default_factory=dict)  # url → (outcome, reason)
     kept: str | None = None  # why nothing was committed (the index keeps its previous version), or None
+    outdated: list[str] = field(default_factory=list)  # fields the index lacks until rebuilt (write.outdated_fields)
 
     def line(self) -> str:
         langs = ", ".join(f"{k} {v}" for k, v in sorted(self.by_lang.items()))
@@ -61,6 +62,9 @@ class CrawlSummary:
         if self.relabelled:
             changes = ", ".join(f"{k} {v}" for k, v in sorted(self.relabelled.items(), key=lambda kv: (-kv[1], kv[0])))
             text += f"; {sum(self.relabelled.values())} language labels changed by content ({changes})"
+        if self.outdated:
+            text += (f"; this index was written by an older version, without {', '.join(self.outdated)}: "
+                     "crawl with --rebuild to add them")
         return text
 
     def as_dict(self) -> dict:
@@ -71,7 +75,7 @@ class CrawlSummary:
                 "errors": [{"url": u, "reason": r} for u, r in self.errors],
                 "limited": [{"url": u, "reason": r} for u, r in self.limited],
                 "unknown_themes": self.unknown_themes, "unknown_countries": self.unknown_countries,
-                "relabelled": self.relabelled,
+                "relabelled": self.relabelled, "outdated": self.outdated,
                 "outcomes": dict(Counter(o for o, _ in self.outcomes.values())), "kept": self.kept,
                 "urls": [{"url": u, "outcome": o, "reason": r} for u, (o, r) in self.outcomes.items()]}
 
@@ -176,6 +180,7 @@ def _run(crawlers: list, index_dir, summary: CrawlSummary, rebuild: bool, progre
     for crawler in crawlers:
         crawler.finish(failed, complete=crawler in complete)
     summary.documents, summary.deleted = counts["added"], counts["deleted"]
+    summary.outdated = counts.get("outdated", [])
     summary.by_lang = Counter(d.lang for d in {d.id: d for d in docs}.values())
     summary.unknown_themes, summary.unknown_countries = report.unknown_themes, report.unknown_countries
     summary.relabelled = report.relabelled

@@ -59,6 +59,9 @@ def build_schema() -> Schema:
         "theme": KEYWORD(commas=True, scorable=False),
         "country": KEYWORD(commas=True, lowercase=True, scorable=False),
         "group": ID(stored=True),
+        # "YYYY-MM-DD" (absent when undated): stored for the result, indexed so that the read
+        # side builds its day numbers for sorting from the postings (``search.versions``).
+        "date": ID(stored=True),
         # What a link to the document shows (its id, language, URL and title: ``link_bytes``),
         # read per document without unpickling its stored fields: the translations of a result.
         "link": COLUMN(VarBytesColumn()),

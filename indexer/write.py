@@ -50,14 +50,18 @@ BATCH_MAX_DOCS = 20000
 
 
 
-def open_or_create(index_dir: str | os.PathLike, replace_damaged: bool = False):
+def open_or_create(index_dir: str | os.PathLike, replace_damaged: bool = False, current_schema: bool = False):
     """Open the index in index_dir, creating the folder and an empty index if needed (or if
-    its table of contents cannot be read and replace_damaged: a rebuild replaces it)."""
+    its table of contents cannot be read and replace_damaged: a rebuild replaces it).
+
+    :param current_schema: open it with this version's schema (``build_schema``), not the one
+        its table of contents holds, so that the next commit records it: a rebuild gives an
+        index written before a field was added (``date``) that field."""
     path = Path(index_dir)
     path.mkdir(parents=True, exist_ok=True)
     try:
         if index.exists_in(path):
-            return index.open_dir(path)
+            return index.open_dir(path, schema=build_schema() if current_schema else None)
     except Exception:  # noqa: BLE001 - whatever a damaged table of contents raises
         if not replace_damaged:
             raise
@@ -66,7 +70,7 @@ def open_or_create(index_dir: str | os.PathLike, replace_damaged: bool = False):
 
 def fields_of(doc: Document, schema=None) -> dict:
     """Return the Whoosh fields of a document (for schema: an index made before the ``link``
-    column gets none)."""
+    column or the ``date`` field gets none)."""
     body = "\n".join([doc.text, ", ".join(doc.keywords)]).strip()
     fields = {
         "id": doc.id, "url": doc.url, "source": doc.source, "title": doc.title, "text": doc.text,
@@ -78,6 +82,8 @@ def fields_of(doc: Document, schema=None) -> dict:
     }
     if schema is not None and "link" not in schema:
         del fields["link"]
+    if doc.date and (schema is None or "date" in schema):
+        fields["date"] = doc.date
     if doc.lang in STEMMED:
         fields[f"title_{doc.lang}"] = doc.title
         fields[f"content_{doc.lang}"] = body
@@ -93,7 +99,8 @@ def write_documents(index_dir, docs: list[Document], sources: list[str], keep: s
     :param keep: page URLs that failed or did not change this time: their documents are kept.
     :param remove: page URLs that are gone (404, 410): their documents are deleted, whatever the source.
     :param procs: writer processes (None: one per core for large batches, see ``default_procs``).
-    :return: counts ``{"added": …, "deleted": …}``.
+    :return: counts ``{"added": …, "deleted": …}``, and ``"outdated"``: the fields the index
+        lacks (``outdated_fields``), if any.
     """
     def fast(ix, unique: list[Document]) -> dict:
         n = default_procs(len(unique)) if procs is None else max(1, procs)
@@ -132,7 +139,7 @@ def _write_locked(index_dir, docs: list[Document], write, rebuild: bool, allow_e
         for doc in docs:
             first.setdefault(doc.id, doc)  # the first version of an id wins
         unique = list(first.values())
-        ix = open_or_create(path, replace_damaged=rebuild)
+        ix = open_or_create(path, replace_damaged=rebuild, current_schema=rebuild)
         try:
             if not rebuild:
                 check_index(ix, path)
@@ -140,6 +147,8 @@ def _write_locked(index_dir, docs: list[Document], write, rebuild: bool, allow_e
                 raise CrawlFailed(f"--rebuild found no document to index: nothing was committed, the index in "
                                   f"{path} keeps its {held} documents (--allow-empty commits an empty index)")
             counts = write(ix, unique)
+            if outdated := outdated_fields(ix.schema):
+                counts["outdated"] = outdated
         except BaseException:
             ix.close()
             remove_leftovers(path)  # a failed commit's partial segment files go now, not at the next one
@@ -150,6 +159,12 @@ def _write_locked(index_dir, docs: list[Document], write, rebuild: bool, allow_e
         return counts
     finally:
         lock.release()
+
+
+def outdated_fields(schema) -> list[str]:
+    """Return the fields of this version's schema that an index's schema lacks (it was
+    written by an older version, and keeps its schema until rebuilt: ``open_or_create``)."""
+    return sorted(set(build_schema().names()) - set(schema.names()))
 
 
 def held_documents(index_dir) -> int | None:
@@ -233,8 +248,9 @@ def _write_fast(ix, docs, sources, keep, rebuild, remove, procs) -> dict:
             for doc in docs:  # update: the old version of each document goes
                 parent.delete_by_term("id", doc.id)
             deleted = _stale(ix, parent, sources, {d.id for d in docs}, keep, remove)
-        batches = _batches([fields_of(d, ix.schema) for d in docs], procs)
-        written = [_write_batches(ix, batches, procs)] if batches else []
+        schema = ix.schema
+        batches = _batches([fields_of(d, schema) for d in docs], procs)
+        written = [_write_batches(ix, batches, procs, current_schema=rebuild)] if batches else []
         segments.commit(parent, written, rebuild)
     except BaseException:
         if not parent.is_closed:
@@ -253,13 +269,14 @@ def _batches(rows: list[dict], procs: int) -> list[list[dict]]:
     return [rows[i:i + size] for i in range(0, len(rows), size)]
 
 
-def _write_batches(ix, batches: list[list[dict]], procs: int):
+def _write_batches(ix, batches: list[list[dict]], procs: int, current_schema: bool = False):
     """Write batches as one new segment of ix (not yet published) and return it. With one
     batch, this process analyzes and writes it; with more, each batch is analyzed on its own
     (in worker processes when procs > 1) into posting lists numbered where its documents
     will be, and this process writes the documents' stored fields and lengths and joins the
     lists, term by term, into one segment: one segment answers a query with one look-up per
-    term, where a segment per batch takes one each."""
+    term, where a segment per batch takes one each. current_schema: ix was opened with
+    ``build_schema()`` (``open_or_create``), which the other processes then use too."""
     if len(batches) == 1:
         writer = FastSegmentWriter(ix, _lk=False, limitmb=256)
         try:
@@ -274,7 +291,7 @@ def _write_batches(ix, batches: list[list[dict]], procs: int):
     for batch in batches:
         fd, path = tempfile.mkstemp(dir=folder, prefix="MAIN.lists-", suffix=".tmp")
         os.close(fd)
-        jobs.append((folder, batch, base, path))
+        jobs.append((folder, batch, base, path, current_schema))
         base += len(batch)
     try:
         if procs > 1:
@@ -293,14 +310,14 @@ def _write_batches(ix, batches: list[list[dict]], procs: int):
             for batch, lengths in zip(batches, results, strict=True):
                 for row, doc_lengths in zip(batch, lengths, strict=True):
                     writer.add_analyzed(row, doc_lengths)
-            for _, _, _, path in jobs:
+            for _, _, _, path, _ in jobs:
                 writer.add_lists(_read_lists(path))
             return segments.finish(writer)
         except BaseException:
             segments.close(writer)
             raise
     finally:
-        for _, _, _, path in jobs:
+        for _, _, _, path, _ in jobs:
             Path(path).unlink(missing_ok=True)
 
 
@@ -313,8 +330,8 @@ def _analyze_batch(job) -> list[dict]:
     """Analyze a batch of rows as documents base, base + 1…; write their posting lists to
     path in term-table order, in chunks (``LISTS_PER_CHUNK``). Return each document's field
     lengths. Runs in a worker process."""
-    index_dir, rows, base, path = job
-    ix = index.open_dir(index_dir)
+    index_dir, rows, base, path, current_schema = job
+    ix = index.open_dir(index_dir, schema=build_schema() if current_schema else None)
     try:
         analyzer = DocumentAnalyzer(ix.schema)
         lengths = []

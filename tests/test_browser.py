@@ -1,75 +1,26 @@
 """The search page in real headless Chromium, against `m4d-search serve` on 127.0.0.1.
 
-One browser for the session; a fresh context per test. Screenshots are saved to
-tests/artifacts/ (git-ignored) as test artefacts.
+One browser for the session; a fresh context per test (``browserkit.Page``). Screenshots are
+saved to tests/artifacts/ (git-ignored) as test artefacts. The behaviours of issue 18 (search
+as you type, focus, corrections, order, phones) are in test_browser_ux.py, axe-core's checks in
+test_browser_axe.py.
 """
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import expect
 
+from .browserkit import badges, mark_document, pages, query, same_document
+
 pytestmark = pytest.mark.browser
-
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-
-
-class Page:
-    """A page in a fresh context that records console errors (CSP violations among them)."""
-
-    def __init__(self, browser, base, js=True, width=1280, height=900):
-        self.context = browser.new_context(java_script_enabled=js, viewport={"width": width, "height": height},
-                                           locale="en-US")
-        self.page = self.context.new_page()
-        self.base = base
-        self.errors: list[str] = []
-        self.dialogs: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
-
-    def goto(self, path: str):
-        self.page.goto(self.base + path)
-        return self.page
-
-    def shot(self, name: str, full_page=True):
-        ARTIFACTS.mkdir(exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
 
 
 @pytest.fixture()
 def make_page(browser, corpus_server):
-    pages = []
-
-    def make(**kwargs) -> Page:
-        pages.append(Page(browser, corpus_server, **kwargs))
-        return pages[-1]
-
-    yield make
-    for p in pages:
-        p.context.close()
-        assert p.errors == [], p.errors  # no script error, no CSP violation
-        assert p.dialogs == []
-
-
-def badges(page) -> set[str]:
-    return set(page.locator(".hit .badge [aria-hidden]").all_inner_texts())
-
-
-def query(url: str) -> dict:
-    return parse_qs(urlsplit(url).query, keep_blank_values=True)
-
-
-def mark_document(page):
-    """Tag the live document; the tag survives swaps and disappears on a full reload."""
-    page.evaluate("window.__sameDocument = true")
-
-
-def same_document(page) -> bool:
-    return page.evaluate("window.__sameDocument === true")
+    with pages(browser, corpus_server) as make:
+        yield make
 
 
 # JavaScript on
@@ -188,11 +139,17 @@ def test_keyboard_use_and_visible_focus(make_page):
     expect(skip).to_be_focused()
     expect(skip).to_be_in_viewport()
     assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
-    # Tab through to the first facet box and tick it with the space bar.
-    for _ in range(12):
+    # Tab to the link to the filters (they come after the results), follow it, tick the first box
+    # with the space bar.
+    for _ in range(10):
         page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.id") == "f-lang-en":
+        if page.evaluate("document.activeElement.className") == "to-filters":
             break
+    to_filters = page.get_by_role("link", name="Filters", exact=True)
+    expect(to_filters).to_be_focused()
+    expect(to_filters).to_be_in_viewport()  # shown once focused
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
     expect(page.locator("#f-lang-en")).to_be_focused()
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineWidth")
     assert float(outline.rstrip("px")) >= 2
@@ -211,7 +168,7 @@ def test_phone_width(make_page):
     expect(filters).not_to_have_attribute("open", "")
     expect(page.locator("#f-lang-fr")).to_be_hidden()
     p.shot("search-phone")
-    page.get_by_text("Filters", exact=True).click()
+    page.get_by_role("link", name="Filters", exact=True).click()  # at the top: opens them, below the results
     page.get_by_label("French").check()
     expect(page.locator(".summary")).to_contain_text("2 results")
     expect(page.locator("#f-lang-fr")).to_be_visible()  # still open after the swap
@@ -222,7 +179,7 @@ def test_markup_in_query_stays_inert(make_page):
     p = make_page()
     page = p.goto("/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E%3Cimg%20src%3Dx%20onerror%3Dalert(2)%3E")
     expect(page.locator("#q")).to_have_value("<script>alert(1)</script><img src=x onerror=alert(2)>")
-    expect(page.locator(".notice h2")).to_contain_text("<script>alert(1)</script>")
+    expect(page.locator(".notice h1")).to_contain_text("<script>alert(1)</script>")
     assert page.locator("img").count() == 0  # p.dialogs is checked empty at teardown
 
 

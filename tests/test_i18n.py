@@ -18,9 +18,9 @@ def page(client, path, **headers):
 
 
 @pytest.mark.parametrize("ui, html_lang, button, facet, type_label, count", [
-    ("en", "en", "Search", "Thematic area", "Case study", "1 result for “xenófobo”"),
-    ("es", "es", "Buscar", "Área temática", "Estudio de caso", "1 resultado para «xenófobo»"),
-    ("fr", "fr", "Rechercher", "Thématique", "Étude de cas", "1 résultat pour « xenófobo »"),
+    ("en", "en", "Search", "Language", "Case study", "1 result for “xenófobo”"),
+    ("es", "es", "Buscar", "Idioma", "Estudio de caso", "1 resultado para «xenófobo»"),
+    ("fr", "fr", "Rechercher", "Langue", "Étude de cas", "1 résultat pour « xenófobo »"),
 ])
 def test_ui_parameter_translates_the_page(client, ui, html_lang, button, facet, type_label, count):
     text = page(client, f"/search?q=xen%C3%B3fobo&lang=es&ui={ui}")

@@ -119,32 +119,42 @@ def test_accent_forms_come_from_the_index_vocabulary(index):
 # Typos and suggestions
 
 
-@pytest.mark.parametrize(("typo", "expected", "suggestion"), [
+@pytest.mark.parametrize(("typo", "expected", "corrected"), [
     ("remitances", "en-remittances", "remittances"),          # deletion
     ("mobilitée humaine", "fr-mobilite", "mobilité humaine"),  # insertion, accents restored
     ("Asylym procedures", "en-asylum", "Asylum procedures"),    # substitution, case kept
     ("forntera", "es-frontera", "frontera"),                     # transposition (one edit)
 ])
-def test_one_typo_still_finds_the_document_and_suggests_the_word(index, typo, expected, suggestion):
+def test_one_typo_still_finds_the_document_and_says_it_was_corrected(index, typo, expected, corrected):
     body = index.search(typo)
     assert ids(body)[0] == expected
-    assert body["suggestion"] == suggestion
+    assert body["corrected"] == {"from": typo, "to": corrected}
+    assert body["suggestion"] is None  # applied, so not offered
+
+
+def test_exact_searches_the_typo_and_offers_the_correction(index):
+    body = index.search("remitances", exact=True)
+    assert body["total"] == 0 and body["corrected"] is None
+    assert body["suggestion"] == "remittances"
+    assert "remittances" in body["nearby"]
 
 
 def test_cli_shows_the_corrected_query(index):
     done = CliRunner().invoke(cli, ["search", "remitances", "--index", str(index.path)])
     assert done.exit_code == 0, done.output
-    assert "Searched for: remittances" in done.output and "Remittances and local development" in done.output
+    assert "Searched for: remittances (instead of remitances)" in done.output
+    assert "Remittances and local development" in done.output
 
 
 def test_no_suggestion_when_every_word_is_known(index):
-    assert index.search("remittances")["suggestion"] is None
+    body = index.search("remittances")
+    assert body["suggestion"] is None and body["corrected"] is None
 
 
 def test_a_word_the_index_has_is_not_corrected(index):
     # "season" exists: it is not turned into "seasons" or anything else.
     body = index.search("season")
-    assert ids(body) == ["en-football"] and body["suggestion"] is None
+    assert ids(body) == ["en-football"] and body["suggestion"] is None and body["corrected"] is None
 
 
 def test_short_words_and_far_words_are_left_alone(index):

@@ -55,10 +55,11 @@ def test_broken_syntax_falls_back_to_words(site_index, query):
 
 def test_result_shape(site_index):
     body = site_index.search("xenófobo")
-    assert set(body) == {"query", "total", "page", "per_page", "pages", "took_ms", "results", "facets", "suggestion"}
+    assert set(body) == {"query", "total", "page", "per_page", "pages", "took_ms", "results", "facets", "corrected",
+                         "suggestion", "nearby"}
     hit = first(body)
-    assert set(hit) == {"id", "url", "title", "title_html", "lang", "type", "country", "themes", "keywords",
-                        "snippet", "score", "translations"}
+    assert set(hit) == {"id", "url", "title", "title_html", "lang", "type", "country", "themes", "keywords", "date",
+                        "snippet", "score", "translations", "matched"}
     assert hit["type"] == "case-study" and hit["country"] == ["ec"] and hit["themes"] == [THEME]
     assert "<mark>xenófobas</mark>" in hit["snippet"]
     assert [t["lang"] for t in hit["translations"]] == ["en", "fr"]

@@ -9,9 +9,10 @@ import pytest
 from indexer.pipeline import run_crawl
 from webapp.views import pager
 
-BODY_KEYS = {"query", "total", "page", "per_page", "pages", "took_ms", "results", "facets", "suggestion"}
-HIT_KEYS = {"id", "url", "title", "title_html", "lang", "type", "country", "themes", "keywords", "snippet",
-            "score", "translations"}
+BODY_KEYS = {"query", "total", "page", "per_page", "pages", "took_ms", "results", "facets", "corrected",
+             "suggestion", "nearby"}
+HIT_KEYS = {"id", "url", "title", "title_html", "lang", "type", "country", "themes", "keywords", "date", "snippet",
+            "score", "translations", "matched"}
 
 
 @pytest.fixture(scope="module")
@@ -96,10 +97,38 @@ def test_pagination_pages_through_all_documents(client):
     assert len(seen) == 13 and len(set(seen)) == 13
 
 
-def test_page_past_the_end_offers_the_first_page(client):
-    page = text(client.get("/search?q=migration&page=9"))
-    assert "There is no page 9 for this search." in page
-    assert 'href="/search?q=migration">Go to the first page' in page
+def test_page_past_the_end_is_refused_with_the_search_form(client):
+    response = client.get("/search?q=migration&lang=en&page=9")
+    page = text(response)
+    assert response.status_code == 400
+    assert "This search cannot be run" in page and "page 9" in page
+    assert 'value="migration"' in page  # the form keeps the query
+    assert 'href="/search?q=migration&amp;lang=en">Go to the first page' in page
+
+
+@pytest.mark.parametrize("path, message", [
+    ("/search?q=a%2A", "a*"),                          # a query refused: too broad a wildcard
+    ("/search?q=migration&page=0", "page"),
+    ("/search?q=migration&lang=xx", "xx"),
+])
+def test_refused_searches_show_the_search_page(client, path, message):
+    response = client.get(path)
+    page = text(response)
+    assert response.status_code == 400
+    main = page[page.index("<main"):page.index("</main>")]
+    assert '<main class="layout" id="main" data-region' in main  # the page's layout, swapped in place by the script
+    assert '<section class="results" id="results"' in main and "This search cannot be run" in main
+    assert message in main[main.index('class="error-message"'):]
+    assert re.search(r'<input id="q" name="q" type="search" value="(a\*|migration)"', page)  # the form keeps the query
+    assert '<form id="search-form"' in page and 'role="search"' in page
+    assert page.count("<h1") == 1
+    assert client.get(path.replace("/search", "/api/search")).get_json()["error"]
+
+
+def test_other_errors_keep_the_error_page(client):
+    page = text(client.get("/nope"))
+    assert '<main class="layout layout-single" id="main">' in page and "Page not found" in page
+    assert 'aria-labelledby="error-title"' in page and '<h1 id="error-title"' in page
 
 
 def test_no_results_suggests_dropping_filters(client):
@@ -110,19 +139,139 @@ def test_no_results_suggests_dropping_filters(client):
     assert "Remove a filter:" in page and 'href="/search?q=xen%C3%B3fobo">Search without filters' in page
 
 
-def test_spelling_suggestion_is_a_link_when_present(client):
-    # The search side fills "suggestion" when it has one; the page renders whatever the body holds.
+def render(client, path, adjust):
+    """Render the search page for path with its body changed by adjust (body → body)."""
     from webapp.views import render_search
 
-    app = client.application
-    with app.test_request_context("/search?q=migrasion&lang=es"):
-        page = render_search(lambda body: dict(body, suggestion="migración"))
+    with client.application.test_request_context(path):
+        return render_search(adjust)
+
+
+def test_spelling_suggestion_not_applied_is_a_link(client):
+    # "suggestion": a correction offered but not applied (the page renders whatever the body holds).
+    page = render(client, "/search?q=migrasion&lang=es&exact=1",
+                  lambda body: dict(body, corrected=None, suggestion="migración"))
     assert ('Did you mean <a href="/search?q=migraci%C3%B3n&amp;lang=es" class="suggestion">migración</a>?'
-            in page)
-    # and the search side does fill it: a word the index lacks, one edit from one it has
-    page = text(app.test_client().get("/search?q=migrasion&lang=es"))
+            in page)  # a new query: corrected as any typed one (no exact=1)
+    assert "Showing results for" not in page
+    assert "Did you mean" not in text(client.get("/search?q=migration&lang=es"))
+
+
+def test_a_correction_applied_says_so_and_offers_the_original(client):
+    page = render(client, "/search?q=migrasion&lang=es&sort=date",
+                  lambda body: dict(body, corrected={"from": "migrasion", "to": "migration"}, suggestion=None))
+    assert 'Showing results for <strong class="corrected-to">migration</strong>.' in page
+    assert ('Search instead for <a href="/search?q=migrasion&amp;exact=1&amp;lang=es&amp;sort=date" '
+            'class="search-instead">migrasion</a>') in page
+    assert "Did you mean" not in page
+    assert "results for “migration”" in page  # the count speaks of the query searched
+    assert 'value="migrasion"' in page  # the box keeps what was typed
+    # and the search side does correct: a word the index lacks, one edit from one it has
+    page = text(client.get("/search?q=migrasion&lang=es"))
+    assert 'Showing results for <strong class="corrected-to">migration</strong>.' in page
+    assert 'href="/search?q=migrasion&amp;exact=1&amp;lang=es"' in page
+
+
+def test_search_instead_keeps_the_query_uncorrected(client):
+    page = text(client.get("/search?q=migrasion&exact=1&lang=es"))
+    assert "Showing results for" not in page
     assert 'Did you mean <a href="/search?q=migration&amp;lang=es" class="suggestion">migration</a>?' in page
-    assert "Did you mean" not in text(app.test_client().get("/search?q=migration&lang=es"))
+    # Filters, pages and the form keep exact=1 while the query stays the same.
+    assert '<input type="hidden" name="exact" value="1">' in page
+    assert 'href="/search?q=migrasion&amp;exact=1"' in page  # the chip that removes lang=es
+
+
+def test_nearby_words_on_the_no_results_page(client):
+    page = render(client, "/search?q=migrasionz&lang=fr", lambda body: dict(
+        body, total=0, pages=1, results=[], corrected=None, nearby=["migration", "migrants"]))
+    nearby = page[page.index('class="nearby"'):]
+    nearby = nearby[:nearby.index("</li>")]
+    assert re.findall(r'<a href="([^"]+)">([^<]+)</a>', nearby) == [
+        ("/search?q=migration&amp;lang=fr", "migration"), ("/search?q=migrants&amp;lang=fr", "migrants")]
+    assert "No results for “migrasionz”" in page
+    assert 'class="nearby"' not in text(client.get("/search?q=zzqqxx"))  # none offered, no line
+
+
+@pytest.mark.parametrize("took, shown", [(0.13, "less than 1 ms"), (0.99, "less than 1 ms"), (1.4, "1 ms"),
+                                         (12.6, "13 ms"), (1234.0, "1,234 ms")])
+def test_search_time_is_shown_in_whole_milliseconds(client, took, shown):
+    page = render(client, "/search?q=migration", lambda body: dict(body, took_ms=took))
+    assert f'<span class="took">· {shown}</span>' in page
+
+
+def test_dates_are_shown_in_the_interface_language(client):
+    def dated(body):
+        for hit in body["results"]:
+            hit["date"] = None
+        body["results"][0]["date"] = "2015-11-12"
+        return body
+
+    for ui, shown in [("en", "November 12, 2015"), ("es", "12 de noviembre de 2015"), ("fr", "12 novembre 2015")]:
+        page = render(client, f"/search?q=migration&ui={ui}", dated)
+        assert f'<time class="hit-date" datetime="2015-11-12">{shown}</time>' in page
+        assert page.count("<time") == 1
+
+
+def test_sort_links_and_the_form_keep_the_order(client):
+    page = text(client.get("/search?q=migration&lang=en&sort=date"))
+    sort = page[page.index('<p class="sort"'):]
+    sort = sort[:sort.index("</p>")]
+    assert re.findall(r'<a href="([^"]+)" class="sort-(\w+)"( aria-current="true")?>', sort) == [
+        ("/search?q=migration&amp;lang=en", "relevance", ""),
+        ("/search?q=migration&amp;lang=en&amp;sort=date", "date", ' aria-current="true"')]
+    assert '<input type="hidden" name="sort" value="date">' in page
+    assert 'href="/search?q=migration&amp;sort=date"' in page  # a chip removes the filter, keeps the order
+    assert 'aria-current="true">Relevance' in text(client.get("/search?q=migration"))
+
+
+def test_results_come_before_the_filters(client):
+    page = text(client.get("/search?q=migration"))
+    assert page.index('id="summary"') < page.index('id="results"') < page.index('id="filters"')
+    # a link to them at the top, for phones and keyboards
+    assert page.index('<a class="to-filters" href="#filters">') < page.index('id="results"')
+
+
+def test_single_value_facets_are_folded(client):
+    page = text(client.get("/search?q=migration"))  # every document is about Ecuador
+    assert 'id="facet-country"' not in page
+    assert '<p class="facet-note">Country: Ecuador, every result</p>' in page
+    assert 'id="facet-lang"' in page and 'id="facet-type"' in page
+    # a chosen value stays a list, so it can be unticked
+    page = text(client.get("/search?q=migration&country=ec"))
+    assert 'id="facet-country"' in page and 'id="f-country-ec"' in page and "every result" not in page
+
+
+def test_facet_values_keep_the_order_the_api_gives(client):
+    def reorder(body):
+        body["facets"]["lang"] = sorted(body["facets"]["lang"], key=lambda it: it["count"])  # fewest first
+        return body
+
+    page = render(client, "/search?q=migration", reorder)
+    listed = re.findall(r'id="f-lang-(\w+)"', page)
+    body = reorder(client.get("/api/search?q=migration").get_json())
+    assert listed == [it["value"] for it in body["facets"]["lang"]]
+
+
+def test_why_a_hit_matched(client):
+    def explain(body):
+        first, second, third = body["results"][:3]
+        first.update(title_html="Plain title", snippet="no marks here",
+                     matched=[{"text": "migration", "via": "typed"}])
+        second.update(title_html="Plain title", snippet='a <mark class="alt">migración</mark> b',
+                      matched=[{"text": "migración", "via": "translation"}])
+        third.update(snippet="a <mark>migration</mark> b", matched=[{"text": "migration", "via": "typed"}])
+        return body
+
+    page = render(client, "/search?q=migration", explain)
+    notes = [re.sub(r"<[^>]+>|\s+", " ", n).split() for n in re.findall(r'<p class="matched">(.*?)</p>', page, re.S)]
+    assert notes[:2] == [["Matched:", "migration"], ["Matched:", "migración", "(translation)"]]
+    assert len(notes) < 10  # a hit whose marks show its words gets no note
+    assert ('<p class="mark-legend">Highlighted: <mark>the words you typed</mark> '
+            '<mark class="alt">their translations</mark></p>') in page
+    # a label named by the query: told once, as the label
+    page = text(client.get("/search?q=Ecuador"))
+    assert re.search(r'Matched:\s*<span class="why why-label">Ecuador <span class="via">\(country\)</span></span>',
+                     page)
 
 
 def test_results_in_other_languages_carry_lang_attributes(client):
@@ -250,6 +399,8 @@ def test_snippet_filter_keeps_only_mark():
     from webapp.views import snippet_html
 
     assert str(snippet_html("a <mark>b</mark> <b>c</b> &amp;")) == "a <mark>b</mark> &lt;b&gt;c&lt;/b&gt; &amp;"
+    assert (str(snippet_html('<mark class="alt">x</mark> <mark class="x">y</mark> <mark onclick="z">'))
+            == '<mark class="alt">x</mark> &lt;mark class="x"&gt;y</mark> &lt;mark onclick="z"&gt;')
 
 
 # Headers and OpenSearch

@@ -1,4 +1,9 @@
-"""The one error handler: JSON ``{"error": …}`` under /api/, an error page elsewhere."""
+"""The one error handler: JSON ``{"error": …}`` under /api/, a page elsewhere.
+
+A 400 (a bad parameter, a query refused, a page past the last) is the search page itself,
+its form holding the query and the message in place of the results, so the search can be
+mended where it was typed; other errors get the error page.
+"""
 from __future__ import annotations
 
 from flask import jsonify, render_template, request
@@ -6,10 +11,14 @@ from werkzeug.exceptions import HTTPException
 
 from indexer.errors import IndexUnavailable, SearchError
 
+from .views import render_refused
+
 
 def _respond(status: int, message: str):
     if request.path.startswith("/api/"):
         return jsonify(error=message), status
+    if status == 400 and request.endpoint == "views.search":
+        return render_refused(message), status
     return render_template("error.html", status=status, message=message), status
 
 

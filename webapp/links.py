@@ -1,8 +1,10 @@
 """Links of the search page: the current search with one thing changed.
 
-Every link keeps the query, the filters and the display settings (``per_page``,
-``collapse``, ``ui``) of the current request, so the page works as plain links and forms
-without JavaScript. A link that changes what is searched goes back to page 1.
+Every link keeps the query, the filters and the display settings (``collapse``, ``sort``,
+``exact``, ``per_page``, ``ui``) of the current request, so the page works as plain links
+and forms without JavaScript. A link that changes what is searched goes back to page 1; a
+link to another query (a suggestion, a nearby word) drops ``exact``, so that query is
+corrected as any typed one.
 """
 from __future__ import annotations
 
@@ -10,10 +12,13 @@ from urllib.parse import urlencode
 
 from flask import request, url_for
 
-from indexer.settings import FACETS, MAX_QUERY_CHARS, UI_LANGS
+from indexer.search.query import MIN_PREFIX_CHARS
+from indexer.settings import FACETS, MAX_PER_PAGE, MAX_QUERY_CHARS, UI_LANGS
 
 #: The parameters a search link carries, in the order they appear in a URL.
-KEPT = ("q", *FACETS, "collapse", "per_page", "ui")
+KEPT = ("q", "exact", *FACETS, "collapse", "sort", "per_page", "ui")
+#: The orders of the results (the first is the default, left out of URLs).
+SORTS = ("relevance", "date")
 
 
 def _pairs(drop_page: bool = True) -> list[tuple[str, str]]:
@@ -24,10 +29,24 @@ def _pairs(drop_page: bool = True) -> list[tuple[str, str]]:
             values = dict.fromkeys(v.strip().lower() for v in args.getlist(name))
         else:
             values = args.getlist(name)[:1]
-        pairs += [(name, v) for v in values if v.strip() and (name != "ui" or _valid_ui(v))]
+        pairs += [(name, v) for v in values if v.strip() and _valid(name, v)]
     if not drop_page and args.get("page"):
         pairs.append(("page", args["page"]))
     return pairs
+
+
+def _valid(name: str, value: str) -> bool:
+    """Whether a link may carry this value: a refused setting (an unknown ``ui``, a
+    ``per_page`` out of range) is not passed on, and defaults are left out."""
+    if name == "ui":
+        return _valid_ui(value)
+    if name == "sort":
+        return value in SORTS[1:]
+    if name == "exact":
+        return value == "1"
+    if name == "per_page":
+        return value.isascii() and value.isdigit() and len(value) <= 6 and 1 <= int(value) <= MAX_PER_PAGE
+    return True
 
 
 def _valid_ui(value: str) -> bool:
@@ -64,8 +83,29 @@ def clear_url(facet: str | None = None) -> str:
 
 
 def query_url(q: str) -> str:
-    """Return the current search with another query (a spelling suggestion)."""
-    return _url(_ordered([("q", q)] + [(k, v) for k, v in _pairs() if k != "q"]))
+    """Return the current search with another query (a spelling suggestion, a nearby word)."""
+    return _url(_ordered([("q", q)] + [(k, v) for k, v in _pairs() if k not in ("q", "exact")]))
+
+
+def exact_url(q: str) -> str:
+    """Return the current search with another query searched as typed (``exact=1``: no word
+    of it corrected): "Search instead for …"."""
+    return _url(_ordered([("q", q), ("exact", "1")] + [(k, v) for k, v in _pairs() if k not in ("q", "exact")]))
+
+
+def sort_url(order: str) -> str:
+    """Return the current search in another order (``relevance``, the default, or ``date``),
+    from page 1."""
+    pairs = [(k, v) for k, v in _pairs() if k != "sort"]
+    if order != SORTS[0]:
+        pairs.append(("sort", order))
+    return _url(_ordered(pairs))
+
+
+def current_sort() -> str:
+    """Return the order the current search asks for."""
+    order = request.args.get("sort", "")
+    return order if order in SORTS else SORTS[0]
 
 
 def ui_url(lang: str) -> str:
@@ -89,9 +129,10 @@ def api_url() -> str:
 
 
 def hidden_fields() -> list[tuple[str, str]]:
-    """Return the display settings the search form carries as hidden inputs (``collapse``
-    is a checkbox of the form, so it is not among them)."""
-    return [(k, v) for k, v in _pairs() if k in ("per_page", "ui")]
+    """Return the settings the search form carries as hidden inputs (``collapse`` is a
+    checkbox of the form, so it is not among them). ``exact`` is among them, so ticking a
+    filter keeps the query uncorrected; the page's script drops it once the query is edited."""
+    return [(k, v) for k, v in _pairs() if k in ("exact", "sort", "per_page", "ui")]
 
 
 def _ordered(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -102,7 +143,8 @@ def _ordered(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
 def init_app(app) -> None:
     """Make the link helpers available to templates."""
     app.jinja_env.globals.update(page_url=page_url, toggle_url=toggle_url, clear_url=clear_url,
-                                 query_url=query_url, ui_url=ui_url, home_url=home_url,
+                                 query_url=query_url, exact_url=exact_url, sort_url=sort_url,
+                                 current_sort=current_sort, sorts=SORTS, ui_url=ui_url, home_url=home_url,
                                  api_url=api_url, hidden_fields=hidden_fields, facets=FACETS,
-                                 max_query_chars=MAX_QUERY_CHARS,
+                                 max_query_chars=MAX_QUERY_CHARS, min_prefix_chars=MIN_PREFIX_CHARS,
                                  kept_params=KEPT)

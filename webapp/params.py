@@ -15,12 +15,20 @@ def search_args() -> dict:
     collapse = args.get("collapse", "")
     if collapse not in ("", "translations", "none"):
         raise SearchError("collapse must be 'translations' or 'none'")
+    sort = args.get("sort") or "relevance"
+    if sort not in ("relevance", "date"):
+        raise SearchError("sort must be 'relevance' or 'date'")
+    exact = args.get("exact", "")
+    if exact not in ("", "0", "1"):
+        raise SearchError("exact must be 1 (search the words as typed, no correction) or 0")
     return {
         "q": args.get("q", ""),
         "filters": {f: args.getlist(f) for f in FACETS if args.getlist(f)},
         "page": page, "per_page": per_page,
         "collapse": collapse == "translations",
         "ui": ui_lang(),
+        "exact": exact == "1",
+        "sort": sort,
     }
 
 

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 from babel import Locale, UnknownLocaleError
-from flask import Blueprint, render_template
+from babel.numbers import format_decimal
+from flask import Blueprint, render_template, request
+from flask_babel import format_date, get_locale
 from markupsafe import Markup
 
 from indexer.search.results import facet_label
@@ -19,6 +22,11 @@ bp = Blueprint("views", __name__)
 
 #: Pages shown around the current one in the pager.
 PAGER_SPAN = 2
+
+#: The markup a snippet or a highlighted title may hold: a word typed (or its correction or
+#: completion) and, with class "alt", its translation or another language's form.
+_ALT = '<mark class="alt">'
+_MARK = re.compile(r'(<mark>|<mark class="alt">|</mark>)')
 
 
 @bp.get("/")
@@ -35,8 +43,68 @@ def render_search(adjust=None) -> str:
     if adjust is not None:
         body = adjust(body)
     chosen = [(f, v) for f in FACETS for v in args["filters"].get(f, [])]
-    return render_template("search.html", body=body, args=args, chosen=chosen,
+    shown, folded = facet_groups(body, args["filters"])
+    return render_template("search.html", body=body, args=args, chosen=chosen, error=None,
+                           shown_facets=shown, folded_facets=folded,
                            pager=pager(body["page"], body["pages"]))
+
+
+def render_refused(message: str) -> str:
+    """Render the search page for a search that cannot be run (a 400): the form keeps the
+    query, and the message takes the place of the results."""
+    empty = {"query": request.args.get("q", ""), "total": 0, "page": 1, "per_page": 0, "pages": 1,
+             "results": [], "facets": {}}
+    return render_template("search.html", body=empty, args={"filters": {}, "collapse": False}, chosen=[],
+                           error=message, shown_facets=[], folded_facets=[], pager=[])
+
+
+def facet_groups(body: dict, filters: dict[str, list[str]]) -> tuple[list[str], list[tuple[str, dict]]]:
+    """Split the facets into those worth a list and those folded to a note: a facet whose one
+    value holds every result, and is not a chosen filter, tells nothing to choose from."""
+    shown: list[str] = []
+    folded: list[tuple[str, dict]] = []
+    for facet in FACETS:
+        items = body["facets"].get(facet) or []
+        if not items:
+            continue
+        only = items[0]
+        if (len(items) == 1 and body["total"] and only["count"] == body["total"]
+                and only["value"] not in filters.get(facet, [])):
+            folded.append((facet, only))
+        else:
+            shown.append(facet)
+    return shown, folded
+
+
+@bp.app_template_global()
+def match_notes(hit: dict) -> list[dict]:
+    """Return why a hit matched, as far as its marks do not show it: the ``matched`` entries
+    that came through a translation or a label (its theme or country named by the query),
+    and the words typed too when neither the title nor the snippet marks one (a word also
+    named as a label is told once, as the label)."""
+    matched = hit.get("matched") or []
+    marked = "<mark" in (hit.get("title_html") or "") or "<mark" in (hit.get("snippet") or "")
+    others = [m for m in matched if m.get("via") != "typed"]
+    if marked:  # the marks show the words typed: tell only what they cannot
+        return others
+    named = {m.get("text", "").casefold() for m in others}
+    return [m for m in matched if m.get("via") != "typed" or m.get("text", "").casefold() not in named]
+
+
+@bp.app_template_global()
+def has_alt_marks(results: list[dict]) -> bool:
+    """Return whether a hit marks a translation (``<mark class="alt">``): the page explains it."""
+    return any(_ALT in (hit.get("snippet") or "") or _ALT in (hit.get("title_html") or "") for hit in results)
+
+
+@bp.app_template_filter("date_text")
+def date_text(iso: str | None) -> str:
+    """Return a YYYY-MM-DD date as the UI language writes it (CLDR's long form: "November 12,
+    2015", "12 de noviembre de 2015", "12 novembre 2015"), "" when absent or not a date."""
+    try:
+        return format_date(date.fromisoformat(iso or ""), "long")
+    except (TypeError, ValueError):
+        return ""
 
 
 def pager(page: int, pages: int) -> list[int | None]:
@@ -86,12 +154,11 @@ def lang_code(lang: str | None) -> str:
     return primary.upper() + sep + rest
 
 
-_MARK = re.compile(r"(</?mark>)")
-
-
 @bp.app_template_filter("snippet")
 def snippet_html(snippet: str) -> Markup:
-    """Return a snippet as markup that can hold ``<mark>`` and nothing else.
+    """Return a snippet as markup that can hold ``<mark>`` (a word typed, or its correction
+    or completion), ``<mark class="alt">`` (its translation or another language's form) and
+    ``</mark>``, and nothing else.
 
     The search side already escapes the text; this keeps any other ``<`` inert should a
     snippet ever arrive unescaped.
@@ -107,3 +174,16 @@ def display_url(url: str) -> str:
     parts = urlsplit(url)
     text = (parts.netloc + unquote(parts.path)) if parts.scheme in ("http", "https") else unquote(parts.path)
     return text + (f"#{unquote(parts.fragment)}" if parts.fragment else "")
+
+
+@bp.app_template_filter("whole")
+def count_text(number) -> str:
+    """Return a whole number as the interface's language writes it ("1,234", "1 234"), as
+    Flask-Babel's ``numberformat`` does, kept per number and locale (Babel looks up the
+    locale's symbols on every call: a fifth of a page's rendering with 30 facet counts)."""
+    return _count_text(int(number), str(get_locale() or "en"))
+
+
+@lru_cache(maxsize=4096)
+def _count_text(number: int, locale: str) -> str:
+    return format_decimal(number, locale=locale)

@@ -14,12 +14,13 @@ from lxml import etree
 
 from indexer.errors import ExtractError
 from indexer.model import Page, ParsedPage, Passage
-from indexer.parse import limits
+from indexer.parse import dates, limits
 from indexer.parse.decode import decode
 from indexer.parse.regions import NO_TEXT as _NO_TEXT
 from indexer.parse.regions import boilerplate, clean, main_regions
 from indexer.parse.regions import child_nodes as _nodes
 from indexer.parse.regions import element_text as _text
+from indexer.parse.sentences import first_sentence
 from indexer.text import taxonomy
 
 __all__ = ["ExtractError", "decode", "extract", "extract_html", "extract_text", "clean", "first_sentence"]
@@ -94,13 +95,13 @@ def _parse_deep(markup: str):
 _PARSER = lxml.html.HTMLParser(huge_tree=True)
 _UTF8_PARSER = lxml.html.HTMLParser(encoding="utf-8", huge_tree=True)
 _TOO_DEEP = etree.ErrorTypes.ERR_RESOURCE_LIMIT  # libxml2's "Excessive depth in document"
-_META_TAGS = ("a", "link", "meta", "base", "title")
+_META_TAGS = ("a", "link", "meta", "base", "title", "script")
 
 
 def extract_html(page: Page) -> ParsedPage:
     """Parse HTML with lxml into passages, links and metadata: one pass over the tags that
-    carry metadata, one walk over the main region of the body (``main_regions``) without its
-    boilerplate (``boilerplate``).
+    carry metadata (the page's date too: meta tags, JSON-LD; ``dates``), one walk over the
+    main region of the body (``main_regions``) without its boilerplate (``boilerplate``).
 
     A page whose meta refresh sends the reader on at once and which says little else is a
     redirect stub: its ``redirect`` is the target, and its canonical link is ignored (a stub
@@ -110,8 +111,9 @@ def extract_html(page: Page) -> ParsedPage:
     if root is None:
         return ParsedPage(url=page.url, title="", lang=None, passages=[], source=page.source, limited=limited)
     title = None
-    robots, alternates, hrefs, anchors = [], [], [], []
+    robots, alternates, hrefs, anchors, dated = [], [], [], [], []
     canonical = base_href = refresh = None
+    json_ld = 0
     for el in root.iter(*_META_TAGS):
         tag = el.tag
         if tag == "a":
@@ -134,6 +136,12 @@ def extract_html(page: Page) -> ParsedPage:
                 robots.append(el.get("content") or "")
             elif refresh is None and (el.get("http-equiv") or "").strip().lower() == "refresh":
                 refresh = el.get("content") or ""
+            else:
+                dated += dates.meta_dates(el)
+        elif tag == "script":
+            if json_ld < dates.MAX_JSON_LD_SCRIPTS and (el.get("type") or "").strip().lower() == "application/ld+json":
+                json_ld += 1
+                dated += dates.json_ld_dates(el.text or "")
         elif tag == "base":
             if base_href is None and el.get("href") is not None:
                 base_href = el.get("href")
@@ -165,7 +173,7 @@ def extract_html(page: Page) -> ParsedPage:
                       passages=passages, links=links, alternates=alternate_urls, source=page.source,
                       noindex="noindex" in robots_text or "none" in robots_text,
                       nofollow="nofollow" in robots_text or "none" in robots_text, limited=limited,
-                      redirect=redirect)
+                      redirect=redirect, date=dates.best_date(dated))
 
 
 _REFRESH = re.compile(r"\s*(\d+(?:\.\d*)?)\s*(?:[;,]\s*(?:url\s*=\s*)?(.*))?", re.IGNORECASE | re.DOTALL)
@@ -224,13 +232,15 @@ def _walk(root, base: str, drop=frozenset()):
     holders = _passage_holders(root)
     stack = [(_nodes(root), _context(root))]
     loose: list[str] = []
+    timed = next(root.iter("time"), None) is not None  # whether passages need looking into for <time>
+    loose_date = None
     while stack:
         children, context = stack[-1]
         child = next(children, None)
         if child is None:
             stack.pop()
-            passage = _loose_passage(loose, context)
-            loose = []
+            passage = _loose_passage(loose, context, loose_date)
+            loose, loose_date = [], None
             if passage:
                 yield passage
             continue
@@ -241,18 +251,20 @@ def _walk(root, base: str, drop=frozenset()):
         if not isinstance(name, str) or name in SKIP or name in _NO_TEXT or child in drop:
             continue  # comments, processing instructions, skipped elements (their tails stay)
         if name in PASSAGE_TAGS and child not in holders:
-            passage = _loose_passage(loose, context)
-            loose = []
+            passage = _loose_passage(loose, context, loose_date)
+            loose, loose_date = [], None
             if passage:
                 yield passage
-            passage = _element_passage(child, base, _inner_context(context, child), drop)
+            passage = _element_passage(child, base, _inner_context(context, child), drop, timed)
             if passage:
                 yield passage
         elif name in _INLINE and child not in holders:
             loose.append(_text(child, drop))
+            if timed and loose_date is None:
+                loose_date = dates.time_date(child)
         else:
-            passage = _loose_passage(loose, context)
-            loose = []
+            passage = _loose_passage(loose, context, loose_date)
+            loose, loose_date = [], None
             if passage:
                 yield passage
             stack.append((_nodes(child), _inner_context(context, child)))
@@ -305,7 +317,7 @@ def _inner_context(outer: tuple[str | None, str | None], el) -> tuple[str | None
 
 
 def _element_passage(el, base: str, context: tuple[str | None, str | None],
-                     drop=frozenset()) -> Passage | None:
+                     drop=frozenset(), timed: bool = False) -> Passage | None:
     text = clean(_text(el, drop))
     if not text:
         return None
@@ -316,15 +328,16 @@ def _element_passage(el, base: str, context: tuple[str | None, str | None],
         href = _absolute(base, links[0].get("href"))
     level = int(el.tag[1]) if re.fullmatch(r"h[1-6]", el.tag) else 0
     return Passage(text=text, level=level, anchor=anchor, lang=lang, href=href,
-                 css=" ".join((el.get("class") or "").split()))
+                   css=" ".join((el.get("class") or "").split()), date=dates.time_date(el) if timed else None)
 
 
-def _loose_passage(parts: list[str], context: tuple[str | None, str | None]) -> Passage | None:
+def _loose_passage(parts: list[str], context: tuple[str | None, str | None],
+                   date: str | None = None) -> Passage | None:
     text = clean(" ".join(parts))
     if not text:
         return None
     anchor, lang = context
-    return Passage(text=text, anchor=anchor, lang=lang)
+    return Passage(text=text, anchor=anchor, lang=lang, date=date)
 
 
 # Plain text
@@ -356,21 +369,3 @@ def _line_passage(line: str) -> Passage | None:
     if len(words) <= 8 and ":" not in text and text[-1] not in ".!?;,…" and text[0].isupper():
         return Passage(text=text, level=2)
     return Passage(text=text)
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"“«¿¡(]?[A-ZÀ-Ý0-9])")
-_ABBREVIATION = re.compile(r"(?:^|\s)(?:[A-Z]|Mr|Ms|Mrs|Dr|Sr|Sra|Srta|St|Mme|Mlle|Prof|No|Nr)\.$")
-
-
-def first_sentence(text: str, limit: int = 90) -> str:
-    """Return the first sentence of text, cut at a word boundary to at most limit chars."""
-    text = text.strip()
-    sentence = text
-    for m in _SENTENCE_END.finditer(text):
-        if not _ABBREVIATION.search(text[:m.start()]):
-            sentence = text[:m.start()]
-            break
-    sentence = sentence.rstrip(".…")
-    if len(sentence) > limit:
-        sentence = sentence[:limit].rsplit(" ", 1)[0] + "…"
-    return sentence

@@ -11,8 +11,9 @@ from functools import lru_cache
 from importlib import resources
 
 from indexer.model import Document, ParsedPage, Passage
+from indexer.parse import dates
 from indexer.parse import labels as label_line
-from indexer.parse.extract import first_sentence
+from indexer.parse.sentences import TITLE_LIMIT, first_sentence
 from indexer.text.analyzers import fold
 
 _QUOTED = re.compile(r"^[“\"«‘']\s*(.+?)\s*[”\"»’']$")
@@ -41,6 +42,11 @@ class _Item:
     passages: list[Passage] = field(default_factory=list)
 
 
+#: Document types whose text may date them (``dates.text_date``), and whose items without a
+#: heading are titled with their whole first sentence, cut at a word boundary only past
+#: WHOLE_SENTENCE_CHARS characters (other items: ``sentences.TITLE_LIMIT``).
+DATED_BY_TEXT = ("event", "news")
+WHOLE_SENTENCE_CHARS = 200
 #: Characters of a page's text (after its title) read for a country-profile marker.
 MARKER_CHARS = 300
 #: A heading that reads as code: a call, a dotted name, backticks, an operator or a bracket.
@@ -99,6 +105,7 @@ def split_listing(page: ParsedPage) -> list[Document]:
     docs = []
     root_doc = _document(page, page.url, page.title, root, "page")
     if root_doc is not None:
+        root_doc.date = page.date or _time_date(root)
         docs.append(root_doc)
     counters: dict[str, int] = {}
     for item in items:
@@ -112,8 +119,23 @@ def split_listing(page: ParsedPage) -> list[Document]:
         doc = _document(page, f"{page.url}#{anchor}", title, item.passages, item.kind)
         if doc is not None:
             doc.listing, doc.position = page.url, n
+            doc.date = _item_date(item, doc)
             docs.append(doc)
     return docs
+
+
+def _time_date(passages: list[Passage]) -> str | None:
+    """Return the date of the first ``<time>`` among passages."""
+    return next((b.date for b in passages if b.date), None)
+
+
+def _item_date(item: _Item, doc: Document) -> str | None:
+    """Return a listing item's date: its own region's first ``<time>``, else, for news and
+    events, the first date its text writes."""
+    found = _time_date(([item.heading] if item.heading else []) + item.passages)
+    if found is None and item.kind in DATED_BY_TEXT:
+        found = dates.text_date(doc.text)
+    return found
 
 
 def _starts_new_item(b: Passage, current: _Item, sanchor: str | None, skind: str) -> bool:
@@ -134,7 +156,8 @@ def _item_title(item: _Item) -> str:
     parsed = label_line.parse(first)
     if parsed is not None:
         first = parsed.rest
-    return first_sentence(first) or (item.heading.text if item.heading else "")
+    limit = WHOLE_SENTENCE_CHARS if item.kind in DATED_BY_TEXT else TITLE_LIMIT
+    return first_sentence(first, limit) or (item.heading.text if item.heading else "")
 
 
 def _document(page: ParsedPage, doc_id: str, title: str, passages: list[Passage],

@@ -24,11 +24,11 @@ from whoosh.searching import Hit, Results
 from indexer.codec.format import check_index
 from indexer.errors import IndexMissing, QueryTooBroad, SearchError
 from indexer.schema import FACET_FIELDS, text_fields
-from indexer.search import results, snippets, translations
+from indexer.search import arguments, corrections, results, snippets, sorting, translations
 from indexer.search.cache import VersionedCache, bounds, configured_size
 from indexer.search.matchsets import MatchSets, exact_top, set_cost
 from indexer.search.opening import Versions, opening, reads
-from indexer.search.query import Plan, QueryBuilder, has_syntax, is_question, quoted_phrase, tidy_query
+from indexer.search.query import QUERY_STOPWORDS, Plan, QueryBuilder, has_syntax, is_question, quoted_phrase, tidy_query
 from indexer.search.querylimits import bound_query
 from indexer.search.scores import ArrayScores
 from indexer.search.topk import ScoredMatches, count_matches, score_plan
@@ -107,6 +107,8 @@ class SearchIndex:
         self.versions.group_column(searcher)
         self.versions.links(searcher)
         self.versions.lexicon(searcher)
+        if "date" in searcher.schema:
+            self.versions.dates(searcher)
         if searcher.doc_count_all():  # an empty index has no segment to normalize lengths of
             self._scores.warm(searcher, self._chains)
 
@@ -136,9 +138,12 @@ class SearchIndex:
             s.close()
             self._local.searcher = None
 
-    def parse(self, q: str, searcher=None) -> Plan | None:
+    def parse(self, q: str, searcher=None, exact: bool = False, ui: str | None = None) -> Plan | None:
         """Parse a user query: Whoosh's syntax when it uses some (AND), else plain words
-        (``query.py``); broken syntax falls back to its plain words."""
+        (``query.py``); broken syntax falls back to its plain words.
+
+        :param exact: correct no typo (offer the correction only).
+        :param ui: the interface's language: corrections in it come next after the query's own."""
         text = tidy_query(q)
         if not text:
             return None
@@ -154,40 +159,53 @@ class SearchIndex:
                 # Wildcards, ranges and fuzzy terms expand within bounds (querylimits).
                 return Plan(bound_query(query, (searcher or self.searcher()).reader()))
         lexicon = self.versions.lexicon(searcher or self.searcher())
-        return self._builder.plan(text, lexicon, question)
+        return self._builder.plan(text, lexicon, question, exact=exact, prefer=(ui,) if ui else ())
 
     @reads
     def search(self, q: str = "", filters: dict[str, list[str]] | None = None, page: int = 1,
-               per_page: int = 10, collapse: bool = False, ui: str = "en") -> dict:
-        """Run a search and return the ``/api/search`` body (DESIGN.md)."""
+               per_page: int = 10, collapse: bool = False, ui: str = "en", exact: bool = False,
+               sort: str = "relevance") -> dict:
+        """Run a search and return the ``/api/search`` body (DESIGN.md).
+
+        :param exact: search the words as typed: a typo is not corrected, only offered
+            (``suggestion``); by default it is corrected and ``corrected`` says so.
+        :param sort: "relevance", or "date": newest first, the undated after (the total
+            and the facets do not change).
+        :raises SearchError: a bad parameter, a query refused, or a page past the last.
+        """
         started = time.perf_counter()
         q = normalize(q or "").strip()
         if len(q) > MAX_QUERY_CHARS:
             raise SearchError(f"query is longer than {MAX_QUERY_CHARS} characters")
-        page, per_page = _positive(page, "page"), _positive(per_page, "per_page")
+        page, per_page = arguments.positive(page, "page"), arguments.positive(per_page, "per_page")
         if per_page > MAX_PER_PAGE:
             raise SearchError(f"per_page must be at most {MAX_PER_PAGE}")
-        filters = self._check_filters(filters or {})
+        filters = arguments.checked_filters(filters or {}, self._is_theme)
+        if sort not in ("relevance", "date"):
+            raise SearchError("sort must be 'relevance' or 'date'")
         searcher = self.searcher()
         if not searcher.doc_count_all():  # an empty index: no segment, so no generation to cache by
+            if page > 1:
+                raise SearchError(f"page {page} is past the last page of this search (1)")
             return results.empty_body(q, filters, page, per_page, ui, started)
         generation = searcher.reader().generation()
         key = (q, tuple(sorted((f, tuple(sorted(v))) for f, v in filters.items() if v)), page, per_page,
-               collapse, ui)
+               collapse, ui, exact, sort)
         cached = self.answers.get(generation, key)
         self._local.cached = cached is not None
         if cached is not None:
             body = results.copy_body(cached)
             body["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
             return body
-        plan = self._plans.get(generation, q)
+        plan_key = (q, exact, ui)
+        plan = self._plans.get(generation, plan_key)
         if plan is None:
             try:
-                plan = self.parse(q, searcher)
+                plan = self.parse(q, searcher, exact=exact, ui=ui)
             except QueryTooBroad as exc:
                 raise SearchError(str(exc)) from None
             if plan is not None:
-                self._plans.put(generation, q, plan)
+                self._plans.put(generation, plan_key, plan)
         query = plan.query if plan else None
         size = searcher.doc_count_all()
         # Every match and its score as arrays (``scores``) when the query is made of parts
@@ -230,10 +248,14 @@ class SearchIndex:
         for docs in allowed.values():
             final = final & docs
 
+        groups = self.versions.group_column(searcher)
         if collapse:
-            total = self.versions.group_column(searcher).distinct(final)
+            total = groups.distinct(final)
         else:
             total = int(np.count_nonzero(final))
+        pages = max(1, -(-total // per_page))
+        if page > pages:
+            raise SearchError(f"page {page} is past the last page of this search ({pages})")
         hits = []
         if total and (page - 1) * per_page < total:
             pool = None
@@ -242,52 +264,54 @@ class SearchIndex:
                 for other, docs in allowed.items():
                     if other != "lang":
                         pool = pool & docs
-            hits = self._page(searcher, query, final, page, per_page, collapse, pool, ranked)
+            hits = self._page(searcher, query, final, page, per_page, collapse, pool, ranked, sort)
         facets = {}
         for f in FACET_FIELDS:
             base = reach if "lang" in allowed or f == "lang" else matched
             for other, docs in allowed.items():
                 if other != f:
                     base = base & docs
-            facets[f] = results.facet_listing(f, columns[f].counts(base), filters.get(f, []), ui)
+            # Counted as the results are: in works when one result per work is shown.
+            count = (lambda mask, f=f: columns[f].work_counts(mask, groups)) if collapse else columns[f].counts
+            # Listed in the order of the search without filters: values keep their places.
+            order = count(reach if f == "lang" else matched) if allowed else None
+            facets[f] = results.facet_listing(f, count(base), filters.get(f, []), ui, order)
+        corrected = plan.corrected if plan else None
         body = {
-            "query": q, "total": total, "page": page, "per_page": per_page,
-            "pages": max(1, -(-total // per_page)),
+            "query": q, "total": total, "page": page, "per_page": per_page, "pages": pages,
             "took_ms": 0.0,
             "results": results.page(searcher, self.versions, self._highlighter, self._schema, self._chains,
-                                    query, hits, typed=plan.typed if plan else None),
-            "facets": facets, "suggestion": plan.suggestion if plan else None,
+                                    query, hits, typed=plan.typed if plan else None,
+                                    labels=plan.labels if plan else (), ui=ui),
+            "facets": facets,
+            "corrected": {"from": q, "to": corrected} if corrected else None,
+            "suggestion": plan.suggestion if plan else None,
+            "nearby": corrections.nearby(q, self.versions.lexicon(searcher), QUERY_STOPWORDS)
+            if not total and q and not has_syntax(q, self._schema.names()) else [],
         }
         if self.answers.size:
             self.answers.put(generation, key, results.copy_body(body))
         body["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
         return body
 
-    def _check_filters(self, filters: dict[str, list[str]]) -> dict[str, list[str]]:
-        checks = {"lang": taxonomy.is_language, "country": taxonomy.is_country, "type": taxonomy.is_type,
-                  "theme": self._is_theme}
-        clean = {}
-        for name, values in filters.items():
-            if name not in FACET_FIELDS:
-                raise SearchError(f"unknown filter {name!r}; use one of {', '.join(FACET_FIELDS)}")
-            values = [(taxonomy.language_tag(v.strip()) or v.strip().lower()) if name == "lang" else v.strip().lower()
-                      for v in values if v and v.strip()]
-            for v in values:
-                if not checks[name](v):
-                    raise SearchError(f"unknown {name} value {v!r}")
-            clean[name] = list(dict.fromkeys(values))
-        return clean
-
     def _is_theme(self, value: str) -> bool:
         return value in taxonomy.theme_ids() or value in self.versions.facet_sets(self.searcher(), "theme")
 
     def _page(self, searcher, query, final: np.ndarray, page: int, per_page: int, collapse: bool,
-              pool: np.ndarray | None = None, ranked: ScoredMatches | None = None):
+              pool: np.ndarray | None = None, ranked: ScoredMatches | None = None, sort: str = "relevance"):
         """Return the page's hits; final: the documents shown (a mask); pool: direct matches
         whose versions are in final; ranked: the matches' scores, when known (else Whoosh
-        scores)."""
+        scores); sort: "relevance", or "date" (newest first, ``sorting``)."""
         q = query if query is not None else Every()
         start, stop = (page - 1) * per_page, page * per_page
+        if sort == "date":
+            if not collapse and pool is None and (ranked is not None or query is None):
+                best = sorting.page_by_date(self.versions, searcher, final, ranked, start, stop)
+                found = Results(searcher, q, best)
+                return [Hit(found, d, n, s) for n, (s, d) in enumerate(best)]
+            # every shown result in relevance order (one per work when collapsed), then by date
+            everything = self._page(searcher, query, final, 1, int(np.count_nonzero(final)), collapse, pool, ranked)
+            return sorting.page_by_date(self.versions, searcher, final, everything, start, stop)
         if not collapse and pool is None:
             if ranked is not None:
                 best = ranked.top(final, stop)
@@ -352,13 +376,3 @@ class SearchIndex:
 def _array(docs) -> np.ndarray:
     """Return a set of docnums as a sorted array."""
     return np.array(sorted(docs), dtype=np.int64)
-
-
-def _positive(value, name: str) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise SearchError(f"{name} must be a positive whole number") from None
-    if number < 1 or number > 100000:
-        raise SearchError(f"{name} must be a positive whole number up to 100000")
-    return number

@@ -27,7 +27,7 @@ from functools import lru_cache
 from whoosh.lang.stopwords import stoplists
 from whoosh.query import And, Or, Phrase, Term
 
-from indexer.search import bonuses
+from indexer.search import bonuses, corrections
 from indexer.search.labels import named_labels
 from indexer.search.lexicon import Lexicon
 from indexer.search.weighting import Ranking
@@ -47,6 +47,11 @@ QUERY_STOPWORDS = frozenset(fold(w) for lang in STEMMED for w in stoplists.get(l
     fold(w) for words in QUESTION_WORDS.values() for w in words.split())
 #: Most spelling corrections per query (``lexicon.Lexicon.correct``).
 MAX_CORRECTIONS = 4
+#: A last word typed without a space after it, unknown to the index and this long at least,
+#: matches the words it begins (search as you type: "xenof" → "xenófobas").
+MIN_PREFIX_CHARS = 3
+#: The most frequent words a prefix stands for, at most.
+MAX_COMPLETIONS = 12
 
 _WORD = re.compile(TOKEN_PATTERN)
 _INTERROGATIVES = frozenset(fold(w) for words in QUESTION_WORDS.values() for w in words.split()) | frozenset(
@@ -137,6 +142,7 @@ class Clause:
     end: int
     query: object = None
     correction: str | None = None  # the word as corrected, when it was a typo
+    completions: tuple = ()  # the words a partly typed last word stands for (``xenof`` → …)
 
 
 @dataclass
@@ -147,6 +153,10 @@ class Plan:
     clauses: list[Clause] = field(default_factory=list)
     required: int = 1
     relax: bool = False  # when no document matches ``required`` clauses, accept any one
+    #: The query as searched, its typos corrected (None when no word was replaced).
+    corrected: str | None = None
+    #: A correction offered but not applied ("Did you mean …?"): of a rare word, or of any
+    #: word when corrections are turned off.
     suggestion: str | None = None
     #: The query's parts after the clauses' (bonuses for query words found near each other):
     #: ``query`` is the Or of the clauses' queries and these.
@@ -277,11 +287,15 @@ class QueryBuilder:
                     out.append(q)
         return out
 
-    def plan(self, text: str, lexicon: Lexicon | None = None,
-             question: bool | None = None) -> Plan | None:
+    def plan(self, text: str, lexicon: Lexicon | None = None, question: bool | None = None,
+             exact: bool = False, prefer: tuple[str, ...] = ()) -> Plan | None:
         """Return the plan of a plain-words query, or None when it has no word.
 
         :param question: whether text is a question (default: ``is_question(text)``).
+        :param exact: search the words as typed: no typo is corrected (a correction is only
+            offered, as ``Plan.suggestion``).
+        :param prefer: the languages whose words a correction should be in, after the one
+            the query's other words are in (the interface's language).
         """
         text = normalize(text)
         if question is None:
@@ -301,24 +315,42 @@ class QueryBuilder:
         if not question:  # a word typed twice is one clause
             seen: set = set()
             content = [(w, s, e) for w, s, e in content if not (fold(w) in seen or seen.add(fold(w)))]
-        clauses, corrections = [], 0
+        if lexicon is not None:  # the query's language, as its known words tell, comes first
+            own = lexicon.language_of([fold(w) for w, _, _ in content])
+            prefer = tuple(dict.fromkeys(((own,) if own else ()) + tuple(prefer)))
+        # The last word, still being typed, stands for the words it begins.
+        open_end = words[-1][2] if not text[words[-1][2]:].strip() and not text[-1:].isspace() else None
+        clauses, fixes, offers = [], 0, {}
         for w, s, e in content:
-            folded, correction = fold(w), None
+            folded, correction, completions = fold(w), None, ()
+            unknown = lexicon is not None and not has_cjk(folded) and not lexicon.frequency(folded)
+            if unknown and e == open_end and len(folded) >= MIN_PREFIX_CHARS:
+                completions = tuple(lexicon.completions(folded, MAX_COMPLETIONS))
             # A glossary word is a known word even where the index lacks it ("human" is not
             # a typo of "humana"): never corrected, and translated instead.
-            if lexicon is not None and r.correct_typos and folded not in self.glossary.words and not has_cjk(folded) \
-                    and corrections < MAX_CORRECTIONS and not lexicon.frequency(folded):
-                correction = lexicon.correct(folded)
-                corrections += correction is not None
+            if unknown and not completions and r.correct_typos and folded not in self.glossary.words \
+                    and fixes < MAX_CORRECTIONS:
+                correction = lexicon.correct(folded, prefer)
+                fixes += correction is not None
+                if exact and correction is not None:
+                    offers[(s, e)], correction = correction, None
+            elif lexicon is not None and not unknown and not has_cjk(folded) and folded not in self.glossary.words:
+                offer = lexicon.suggest(folded, prefer)
+                if offer is not None:
+                    offers[(s, e)] = offer
             if correction in stop:  # a misspelt stopword
                 question = True
                 continue
-            clauses.append(Clause(correction or w, s, e, correction=correction))
+            clauses.append(Clause(correction or w, s, e, correction=correction, completions=completions))
         if not clauses:  # a query of stopwords alone still looks for them
             clauses = [Clause(w, s, e) for w, s, e in words]
         for clause in clauses:
             clause.query = self.word_query(clause.word, lexicon)
-        suggestion = self._suggestion(text, clauses, lexicon)
+            if clause.completions:
+                clause.query = Or([clause.query] + self.completion_terms(clause.completions))
+        fixed = {(c.start, c.end): c.correction for c in clauses if c.correction}
+        corrected = corrections.replaced(text, fixed, lexicon)
+        suggestion = corrections.replaced(text, {**fixed, **offers}, lexicon) if offers else None
         typed = Or([c.query for c in clauses])
         clauses = self._translate(clauses, lexicon)
         proximity = bonuses.proximity(r, [c.word for c in clauses])
@@ -331,8 +363,15 @@ class QueryBuilder:
             required = max(1, math.ceil(n * r.question_min_match))
         else:  # keywords: all of a short query, and never fewer than that many
             required = n if n <= r.short_query else max(r.short_query, math.ceil(n * r.keyword_min_match))
-        return Plan(Or(subs), clauses, required, relax=question, suggestion=suggestion, proximity=proximity,
-                    labels=named_labels(text), typed=typed)
+        return Plan(Or(subs), clauses, required, relax=question, corrected=corrected, suggestion=suggestion,
+                    proximity=proximity, labels=named_labels(text), typed=typed)
+
+    def completion_terms(self, completions) -> list:
+        """Return the queries of a partly typed word's completions: each word in the
+        language-neutral fields (no stemming to do for a word the person has not finished)."""
+        r = self.ranking
+        return [Term(name, w, boost=boost) for w in completions
+                for name, boost in (("content_any", r.any_weight), ("title_any", r.any_weight * r.title_weight))]
 
     def _translate(self, clauses: list[Clause], lexicon) -> list[Clause]:
         """Add glossary translations: to a word's clause, or, for a phrase, as an alternative
@@ -346,7 +385,7 @@ class QueryBuilder:
             if stop - start == 1:
                 c = clauses[start]
                 translations = self.translation_queries(terms, lexicon, c.query)
-                out.append(Clause(c.word, c.start, c.end, Or([c.query] + translations), c.correction))
+                out.append(Clause(c.word, c.start, c.end, Or([c.query] + translations), c.correction, c.completions))
             else:
                 span = clauses[start:stop]
                 phrase = And([c.query for c in span])
@@ -354,18 +393,3 @@ class QueryBuilder:
                 out.append(Clause(" ".join(c.word for c in span), span[0].start, span[-1].end,
                                   Or([phrase] + translations)))
         return out + clauses[done:]
-
-    @staticmethod
-    def _suggestion(text: str, clauses: list[Clause], lexicon) -> str | None:
-        """Return the query with its corrected words, as the documents write them."""
-        fixed = [c for c in clauses if c.correction]
-        if not fixed:
-            return None
-        out, at = [], 0
-        for c in sorted(fixed, key=lambda c: c.start):
-            word = lexicon.display_form(c.correction)
-            if text[c.start:c.end][:1].isupper():
-                word = word[:1].upper() + word[1:]
-            out += [text[at:c.start], word]
-            at = c.end
-        return "".join(out + [text[at:]])

@@ -7,33 +7,46 @@ import time
 from functools import lru_cache
 
 from indexer.codec.readers import stored_fields as read_stored_fields
-from indexer.search import snippets, translations
+from indexer.search import marks, snippets, translations
 from indexer.settings import FACETS
 from indexer.text import taxonomy
 
 
-def page(searcher, versions, highlighter, schema, chains: dict, query, hits: list, typed=None) -> list[dict]:
+def page(searcher, versions, highlighter, schema, chains: dict, query, hits: list, typed=None,
+         labels=(), ui: str = "en") -> list[dict]:
     """Return the page's hits (Whoosh ``Hit`` or ``translations.Translation``) as ``/api/search`` results.
 
     :param versions: the index's ``versions.VersionData`` (translation groups and links).
-    :param highlighter, schema, chains, typed: what ``snippets.snippet`` takes."""
+    :param highlighter, schema, chains, typed: what ``snippets.snippet`` takes.
+    :param labels: the facet values the query names (``labels.Named``), for ``matched``
+        (their names in the interface's language ui)."""
     if not hits:
         return []
     column, links = versions.group_column(searcher), versions.links(searcher)
-    return [result(searcher, column, links, highlighter, schema, chains, query, hit, typed) for hit in hits]
+    memo: dict = {}  # the query's words per field, found once for the page (``marks.words_of``)
+    return [result(searcher, column, links, highlighter, schema, chains, query, hit, typed, labels, ui, memo)
+            for hit in hits]
 
 
-def result(searcher, column, links, highlighter, schema, chains: dict, query, hit, typed=None) -> dict:
+def result(searcher, column, links, highlighter, schema, chains: dict, query, hit, typed=None, labels=(),
+           ui: str = "en", memo: dict | None = None) -> dict:
     """Return one hit as a result; column and links: the index version's translation groups
     (``versions.GroupColumn``) and ``versions.Links``."""
     version = isinstance(hit, translations.Translation)
     f = stored_fields(searcher, hit.docnum)
-    snippet = snippets.snippet(highlighter, schema, chains, hit, f, query, version=version, typed=typed)
+    snippet = snippets.snippet(highlighter, schema, chains, hit, f, query, version=version, typed=typed, memo=memo)
+    title = marks.title_html(schema, chains, f, query, typed, memo)
+    carried = {"theme": f.get("themes", []), "country": f.get("countries", [])}
+    named = [{"text": facet_label(n.facet, n.value, ui), "via": "label", "facet": n.facet, "value": n.value}
+             for n in labels if n.value in carried.get(n.facet, ())]
+    # its key words ("Palabras clave") holding a word of the query
+    named += [{"text": k, "via": "keyword"} for k in f.get("keywords", ())
+              if "<mark" in marks.title_html(schema, chains, {"title": k, "lang": f["lang"]}, query, typed, memo)]
     return {
         "id": f["id"], "url": f["url"], "title": f["title"], "lang": f["lang"], "type": f["type"],
-        "title_html": snippets.title_html(schema, chains, f, query, typed),
+        "title_html": title, "matched": marks.matched(title, snippet, named),
         "country": f.get("countries", []), "themes": f.get("themes", []),
-        "keywords": f.get("keywords", []), "snippet": snippet,
+        "keywords": f.get("keywords", []), "date": f.get("date"), "snippet": snippet,
         "score": round(float(hit.score or 0.0), 4),
         "translations": translation_links(column, links, hit.docnum),
     }
@@ -61,17 +74,25 @@ def empty_body(q: str, filters: dict[str, list[str]], page: int, per_page: int, 
     search began, ``time.perf_counter``)."""
     return {"query": q, "total": 0, "page": page, "per_page": per_page, "pages": 1,
             "took_ms": round((time.perf_counter() - started) * 1000, 2), "results": [],
-            "facets": {f: facet_listing(f, {}, filters.get(f, []), ui) for f in FACETS}, "suggestion": None}
+            "facets": {f: facet_listing(f, {}, filters.get(f, []), ui) for f in FACETS},
+            "corrected": None, "suggestion": None, "nearby": []}
 
 
-def facet_listing(name: str, counts: dict[str, int], chosen: list[str], ui: str) -> list[dict]:
-    """Return a facet's values with their counts and labels, most documents first; a chosen
-    value stays listed, with 0 when nothing is left."""
+def facet_listing(name: str, counts: dict[str, int], chosen: list[str], ui: str,
+                  order: dict[str, int] | None = None) -> list[dict]:
+    """Return a facet's values with their counts and labels; a chosen value stays listed,
+    with 0 when nothing is left.
+
+    :param order: each value's count in the search without filters: values are listed by
+        it (most first, then by label), so that they keep their places as filters are
+        ticked; by default by their own counts.
+    """
     for v in chosen:
         counts.setdefault(v, 0)
+    order = counts if order is None else order
     items = [{"value": v, "label": facet_label(name, v, ui), "count": c}
              for v, c in counts.items() if c or v in chosen]
-    items.sort(key=lambda it: (-it["count"], it["label"]))
+    items.sort(key=lambda it: (-order.get(it["value"], 0), it["label"]))
     return items
 
 
@@ -92,6 +113,9 @@ def copy_body(body: dict) -> dict:
     """Copy a search body deeply enough that callers may change it without touching a cached one."""
     out = dict(body)
     out["results"] = [dict(r, country=list(r["country"]), themes=list(r["themes"]), keywords=list(r["keywords"]),
+                           matched=[dict(m) for m in r["matched"]],
                            translations=[dict(t) for t in r["translations"]]) for r in body["results"]]
     out["facets"] = {f: [dict(item) for item in items] for f, items in body["facets"].items()}
+    out["corrected"] = dict(body["corrected"]) if body.get("corrected") else None
+    out["nearby"] = list(body.get("nearby", ()))
     return out

@@ -26,13 +26,13 @@ import re
 import weakref
 
 from whoosh import highlight as whoosh_highlight
-from whoosh import query as wq
 from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StopFilter, SubstitutionFilter
 from whoosh.highlight import ContextFragmenter, Highlighter
 
-from indexer.search import fragments
+from indexer.search import fragments, marks
 from indexer.search.fragments import W
-from indexer.text.analyzers import STEMMED, TOKEN_PATTERN, SnowballFilter
+from indexer.search.marks import field_words
+from indexer.text.analyzers import STEMMED, TOKEN_PATTERN, CJKBigramPattern, SnowballFilter, has_cjk
 from indexer.text.chains import cut_length
 
 #: Characters of a text shown when no query word is found in it.
@@ -82,14 +82,21 @@ def highlighter() -> Highlighter:
 
 
 def snippet(highlighter: Highlighter, schema, chains: dict, hit, fields: dict, query, version: bool = False,
-            typed=None) -> str:
+            typed=None, memo: dict | None = None) -> str:
     """Return a result's snippet (``_snippet``), a CJK word's bigrams marked as one word (words
     of other scripts are never adjacent: a separator stands between two tokens)."""
-    return _snippet(highlighter, schema, chains, hit, fields, query, version, typed).replace("</mark><mark>", "")
+    found = _snippet(highlighter, schema, chains, hit, fields, query, version, typed, memo).replace("</mark><mark>", "")
+    if typed is not None and "<mark>" in found:
+        found = marks.classed(found, schema, chains, fields.get("lang"), typed, memo)
+    return _ELLIPSIS.sub("…", found)
+
+
+#: Runs of dots and ellipses ("impact....", a source's "..." before the snippet's " …"): one "…".
+_ELLIPSIS = re.compile(r"(?:\.{3,}|…)(?:\s*(?:\.+|…))*")
 
 
 def _snippet(highlighter: Highlighter, schema, chains: dict, hit, fields: dict, query, version: bool = False,
-             typed=None) -> str:
+             typed=None, memo: dict | None = None) -> str:
     """Return a result's snippet (escaped HTML): its query words highlighted in its language's
     field, else in the language-neutral one, else the start of its text.
 
@@ -102,7 +109,7 @@ def _snippet(highlighter: Highlighter, schema, chains: dict, hit, fields: dict, 
     """
     text = fields.get("text") or ""
     if query is not None and typed is not None and not version:
-        found = _typed_snippet(highlighter, schema, chains, text, fields["lang"], typed)
+        found = _typed_snippet(highlighter, schema, chains, text, fields["lang"], typed, memo)
         if found:
             return found
     if query is not None and version:
@@ -125,46 +132,17 @@ def _snippet(highlighter: Highlighter, schema, chains: dict, hit, fields: dict, 
     return html.escape(cut, quote=False)
 
 
-def _typed_snippet(highlighter: Highlighter, schema, chains: dict, text: str, lang: str, typed) -> str:
+def _typed_snippet(highlighter: Highlighter, schema, chains: dict, text: str, lang: str, typed,
+                   memo: dict | None = None) -> str:
     """Return the text's fragments with the typed words highlighted, or "" when it has none."""
     for field in (f"content_{lang}", "content_any"):
         if field in schema:
-            words = _field_words(typed, schema[field], field)
+            words = marks.words_of(typed, schema, field, memo)
             if words:
                 found = highlight_words(highlighter, text, words, chains.get(field), schema[field].analyzer)
                 if found:
                     return found
     return ""
-
-
-def title_html(schema, chains: dict, fields: dict, query, typed=None) -> str:
-    """Return a result's title as safe HTML, the query's words in ``<mark>`` (the words typed
-    when known, ``query.Plan.typed``, not their glossary translations): each word of the
-    title analyzed as its language's field analyzes it."""
-    title = fields.get("title") or ""
-    query = typed if typed is not None else query
-    if query is None or not title:
-        return html.escape(title, quote=False)
-    marked: list[tuple[int, int]] = []
-    for field in (f"content_{fields.get('lang')}", "content_any"):
-        chain = chains.get(field)
-        words = _field_words(query, schema[field], field) if field in schema else None
-        if chain is None or not words:
-            continue
-        for token in chain.expression.finditer(title):
-            if chain.term(token.group()) in words:
-                marked.append(token.span())
-        if marked:
-            break
-    out, at = [], 0
-    for start, end in sorted(set(marked)):
-        if start < at:
-            continue
-        out += [html.escape(title[at:start], quote=False), "<mark>", html.escape(title[start:end], quote=False),
-                "</mark>"]
-        at = end
-    out.append(html.escape(title[at:], quote=False))
-    return "".join(out)
 
 
 def query_words(hit, fieldname: str) -> frozenset:
@@ -174,37 +152,11 @@ def query_words(hit, fieldname: str) -> frozenset:
     words = memo.get(fieldname)
     if words is None:
         field = results.searcher.schema[fieldname]
-        words = _field_words(results.q, field, fieldname)
+        words = field_words(results.q, field, fieldname)
         if words is None:
             words = frozenset(field.from_bytes(t[1]) for t in results.query_terms(expand=True, fieldname=fieldname))
         memo[fieldname] = words
     return words
-
-
-def _field_words(query, field, fieldname: str) -> frozenset | None:
-    """Return the words of query's terms and phrases in fieldname, as
-    ``Results.query_terms(expand=True)`` gives them but without asking the index which of them
-    it holds (a look-up each, a fifth of a short query's time): the text highlighted is the
-    one the hit's field was indexed from, so its words are all in the index, and a query word
-    that is not cannot be found in it either. None when a part of the query in fieldname
-    stands for words only the index knows (a prefix, a wildcard, a range)."""
-    words = set()
-    for q in query.leaves():
-        if q.field() != fieldname:
-            continue
-        kind = type(q)
-        if kind is wq.Term:
-            texts = (q.text,)
-        elif kind is wq.Phrase:
-            texts = q.words
-        else:
-            return None
-        for text in texts:
-            try:
-                words.add(field.from_bytes(field.to_bytes(text)))
-            except ValueError:
-                continue
-    return frozenset(words)
 
 
 def highlight(highlighter: Highlighter, hit, fieldname: str, text: str, chain, top: int = 2,
@@ -213,7 +165,7 @@ def highlight(highlighter: Highlighter, hit, fieldname: str, text: str, chain, t
 
     :param chain: the field's ``chains.CompiledChain``; None falls back to Whoosh's path.
     """
-    if (chain is None or chain.pattern != TOKEN_PATTERN or type(highlighter.fragmenter) is not ContextFragmenter
+    if (chain is None or not _plain_tokens(chain, text) or type(highlighter.fragmenter) is not ContextFragmenter
             or highlighter.can_load_chars(hit.results, fieldname)):
         return highlighter.highlight_hit(hit, fieldname, text=text, top=top, minscore=minscore)
     words = query_words(hit, fieldname)
@@ -229,7 +181,7 @@ def highlight_words(highlighter: Highlighter, text: str, words: frozenset, chain
     """Return the highlighted fragments of text for words, as Whoosh's ``highlight`` function
     would with the highlighter's parts (its fragmenter, formatter, scorer and order)."""
     candidates = None
-    if chain is not None and chain.pattern == TOKEN_PATTERN and type(highlighter.fragmenter) is ContextFragmenter:
+    if chain is not None and _plain_tokens(chain, text) and type(highlighter.fragmenter) is ContextFragmenter:
         candidates = _Candidates.build(chain, analyzer, words)
     if candidates is None:  # also when the chain may analyze differently in "query" mode
         return whoosh_highlight.highlight(text, words, analyzer, highlighter.fragmenter, highlighter.formatter,
@@ -256,6 +208,19 @@ def _highlight(highlighter: Highlighter, text: str, chain, words: frozenset, can
 
 # Finding the matched tokens
 
+#: Token patterns that cut a text as ``TOKEN_PATTERN`` does: itself, and the neutral fields'
+#: CJK bigrams (``analyzers.CJKBigramPattern``) in a text without a CJK character.
+_PLAIN_PATTERNS = (TOKEN_PATTERN, CJKBigramPattern(TOKEN_PATTERN).pattern)
+
+
+_TOKEN = re.compile(TOKEN_PATTERN)
+
+
+def _plain_tokens(chain, text: str) -> bool:
+    """Tell whether the chain cuts text into the tokens of ``TOKEN_PATTERN``."""
+    return chain.pattern == TOKEN_PATTERN or (chain.pattern == _PLAIN_PATTERNS[1] and not has_cjk(text))
+
+
 #: Per chain: its fold of each Latin-1 character as a ``bytes.translate`` table, and its stem
 #: slack (None: a chain not known here).
 _FOLDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -276,7 +241,7 @@ def _latin1_folds(chain, analyzer) -> tuple[bytes, int] | None:
     items = list(getattr(analyzer, "items", [analyzer]))
     plan = None
     if (len(items) > 1 and type(items[0]) is RegexTokenizer and not items[0].gaps
-            and items[0].expression.pattern == TOKEN_PATTERN and type(items[1]) is LowercaseFilter):
+            and items[0].expression.pattern in _PLAIN_PATTERNS and type(items[1]) is LowercaseFilter):
         charmap, slack, known = None, 0, True
         for f in items[2:]:
             kind = type(f)
@@ -353,7 +318,7 @@ class _Token:
 
 def _checked(chain, text: str, words: frozenset, starts: list[int]) -> list[_Token]:
     """Return the tokens starting at ``starts`` whose term is a query word."""
-    match, texts, token_text = chain.expression.match, chain.texts, chain.token_text
+    match, texts, token_text = _TOKEN.match, chain.texts, chain.token_text  # the fast path's texts: plain tokens
     found = []
     for i in starts:
         m = match(text, i)

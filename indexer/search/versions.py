@@ -1,6 +1,6 @@
 """What the read side reads once per index version: facet value sets, translation groups, the
-id, language, URL and title that a translation link shows, and the vocabulary (spelling
-correction, accents).
+id, language, URL and title that a translation link shows, the documents' dates (sorting),
+and the vocabulary (spelling correction, accents).
 
 Each is kept per reader, so per index version: a reader's id() may be reused by a later
 version's reader once it is freed, so readers are held weakly, not by id. Facet values and
@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import weakref
 from bisect import bisect_right
+from datetime import date
 
 import numpy as np
 
@@ -53,6 +54,13 @@ class VersionData:
     def links(self, searcher) -> Links:
         """Return what a link to each document shows (``Links``)."""
         return self._per_reader(searcher, "links", lambda: Links(searcher))
+
+    def dates(self, searcher) -> np.ndarray:
+        """Return each document's date as a day number (``date.toordinal``; -1: undated, as
+        every document of an index written before the ``date`` field is), from the field's
+        postings: the order of ``sorting``."""
+        return self._per_reader(searcher, "dates", lambda: day_numbers(
+            self.facet_sets(searcher, "date"), searcher.doc_count_all()))
 
     def lexicon(self, searcher) -> Lexicon:
         """Return the index's words."""
@@ -108,6 +116,19 @@ def _segment_values(segment, field: str) -> dict[str, list[int]]:
             ids = list(segment.postings(field, btext).all_ids())  # without deleted documents
             if ids:
                 out[btext.decode("utf-8") if isinstance(btext, bytes) else btext] = ids
+    return out
+
+
+def day_numbers(sets: dict[str, frozenset], size: int) -> np.ndarray:
+    """Return, per docnum, the day number of its "YYYY-MM-DD" value in sets (value → docnums),
+    or -1; a value that is no date counts as none."""
+    out = np.full(size, -1, dtype=np.int32)
+    for value, docs in sets.items():
+        try:
+            day = date.fromisoformat(value).toordinal()
+        except ValueError:
+            continue
+        out[np.fromiter(docs, np.int64, len(docs))] = day
     return out
 
 
@@ -174,6 +195,20 @@ class FacetColumn:
         present = np.flatnonzero(found)
         values = self.values
         return dict(zip([values[i] for i in present.tolist()], found[present].tolist(), strict=True))
+
+
+    def work_counts(self, mask: np.ndarray, groups: GroupColumn) -> dict[str, int]:
+        """Return value → how many works (translation groups; a document without one is a
+        work of its own) of the mask hold it: the counts of a search that shows one result
+        per work."""
+        sel = mask[self.pair_doc]
+        docs, vals = self.pair_doc[sel], self.pair_value[sel]
+        work = groups.of[docs]
+        work = np.where(work >= 0, work, groups.count + docs)
+        pairs = np.unique(vals * (groups.count + self.size + 1) + work)
+        found = np.bincount(pairs // (groups.count + self.size + 1), minlength=len(self.values))
+        present = np.flatnonzero(found)
+        return dict(zip([self.values[i] for i in present.tolist()], found[present].tolist(), strict=True))
 
 
 class GroupColumn:
