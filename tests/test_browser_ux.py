@@ -354,7 +354,7 @@ def test_why_each_hit_matched(make_page):
         "m => getComputedStyle(m).backgroundColor")
     expect(page.locator(".mark-legend")).to_be_visible()
     expect(page.locator(".matched", has_text="(translation)").first).to_be_visible()
-    # A query naming a country: hits labelled with it say so.
+    # A query naming a country: the hits labelled with it that do not show the word say so.
     page = p.goto("/search?q=Ecuador")
     expect(page.locator(".matched").first).to_contain_text("Ecuador (country)")
 

@@ -268,10 +268,14 @@ def test_why_a_hit_matched(client):
     assert len(notes) < 10  # a hit whose marks show its words gets no note
     assert ('<p class="mark-legend">Highlighted: <mark>the words you typed</mark> '
             '<mark class="alt">their translations</mark></p>') in page
-    # a label named by the query: told once, as the label
-    page = text(client.get("/search?q=Ecuador"))
-    assert re.search(r'Matched:\s*<span class="why why-label">Ecuador <span class="via">\(country\)</span></span>',
-                     page)
+    # a label named by the query: told once, as the label, on the hits that do not show it
+    page = text(client.get("/search?q=Ecuador&per_page=50"))
+    hits = re.findall(r'<li class="hit".*?</li>\s*(?=<li class="hit"|</ol>)', page, re.S)
+    assert len(hits) == 13
+    told = re.compile(r'Matched:\s*<span class="why why-label">Ecuador <span class="via">\(country\)</span></span>')
+    for hit in hits:
+        says_it = re.search(r"<mark>Ecuador</mark>", hit) is not None
+        assert bool(told.search(hit)) != says_it, hit[:300]
 
 
 def test_results_in_other_languages_carry_lang_attributes(client):

@@ -76,6 +76,9 @@ def facet_groups(body: dict, filters: dict[str, list[str]]) -> tuple[list[str], 
     return shown, folded
 
 
+_WORDS = re.compile(r"\w+")
+
+
 @bp.app_template_global()
 def match_notes(hit: dict) -> list[dict]:
     """Return why a hit matched, as far as its marks do not show it: the ``matched`` entries
@@ -86,7 +89,12 @@ def match_notes(hit: dict) -> list[dict]:
     marked = "<mark" in (hit.get("title_html") or "") or "<mark" in (hit.get("snippet") or "")
     others = [m for m in matched if m.get("via") != "typed"]
     if marked:  # the marks show the words typed: tell only what they cannot
-        return others
+        shown = {w for m in matched if m.get("via") in ("typed", "translation")
+                 for w in _WORDS.findall(m.get("text", "").casefold())}
+        # a label whose every word is already marked ("Ecuador" on a page saying Ecuador) is not
+        # told again; one the page does not say ("Ecuador" on a French page saying Equateur) is
+        return [m for m in others if m.get("via") != "label"
+                or not set(_WORDS.findall(m.get("text", "").casefold())) <= shown]
     named = {m.get("text", "").casefold() for m in others}
     return [m for m in matched if m.get("via") != "typed" or m.get("text", "").casefold() not in named]
 
