@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from indexer.errors import IndexUnavailable, SearchError, WhooshVersionError
-from indexer.settings import DEFAULT_INDEX_DIR, default_index_dir
+from indexer.settings import DEFAULT_INDEX_DIR, SORTS, default_index_dir
 
 if TYPE_CHECKING:
     from indexer.search.engine import SearchIndex
@@ -120,7 +120,7 @@ def crawl(sources, index_dir, allow_domain, max_pages, max_depth, delay, contact
 @click.option("--per-page", default=10, show_default=True, type=int, help="Results per page.")
 @click.option("--ui", default="en", show_default=True, type=click.Choice(["en", "es", "fr"]),
               help="Language of facet labels.")
-@click.option("--sort", default="relevance", show_default=True, type=click.Choice(["relevance", "date"]),
+@click.option("--sort", default=SORTS[0], show_default=True, type=click.Choice(SORTS),
               help="Order: by relevance, or newest first.")
 @click.option("--exact", is_flag=True, help="Search the words as typed (no typo correction).")
 @click.option("--json", "as_json", is_flag=True, help="Print the /api/search body.")

@@ -11,6 +11,8 @@ from importlib.metadata import PackageNotFoundError, version
 #: The facets, in the order the page and the API list them; each is also a filter parameter
 #: and a stored field of the index.
 FACETS = ("lang", "theme", "country", "type")
+#: The orders of a search's results (``sort``), the default first: by relevance, or newest first.
+SORTS = ("relevance", "date")
 #: The languages of the interface (labels, messages), English first: the fallback.
 UI_LANGS = ("en", "es", "fr")
 #: The index folder when neither ``--index`` nor ``$M4D_INDEX`` names one.

@@ -121,3 +121,13 @@ def active(page) -> dict:
         return {tag: e.tagName.toLowerCase(), id: e.id, cls: e.className || "",
                 text: (e.textContent || "").replace(/\\s+/g, " ").trim()};
     }""")
+
+
+def summary(page):
+    """Return the result count heading (``#summary``), where focus lands after an update."""
+    return page.locator("#summary")
+
+
+def focus_not_lost(page):
+    """Assert that focus is on an element of the page, not on <body> (nor nowhere)."""
+    assert page.evaluate("document.activeElement !== document.body && document.activeElement !== null")

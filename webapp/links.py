@@ -13,12 +13,10 @@ from urllib.parse import urlencode
 from flask import request, url_for
 
 from indexer.search.query import MIN_PREFIX_CHARS
-from indexer.settings import FACETS, MAX_PER_PAGE, MAX_QUERY_CHARS, UI_LANGS
+from indexer.settings import FACETS, MAX_PER_PAGE, MAX_QUERY_CHARS, SORTS, UI_LANGS
 
 #: The parameters a search link carries, in the order they appear in a URL.
 KEPT = ("q", "exact", *FACETS, "collapse", "sort", "per_page", "ui")
-#: The orders of the results (the first is the default, left out of URLs).
-SORTS = ("relevance", "date")
 
 
 def _pairs(drop_page: bool = True) -> list[tuple[str, str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import current_app, request
 
 from indexer.errors import SearchError
-from indexer.settings import FACETS, UI_LANGS
+from indexer.settings import FACETS, SORTS, UI_LANGS
 
 
 def search_args() -> dict:
@@ -15,9 +15,7 @@ def search_args() -> dict:
     collapse = args.get("collapse", "")
     if collapse not in ("", "translations", "none"):
         raise SearchError("collapse must be 'translations' or 'none'")
-    sort = args.get("sort") or "relevance"
-    if sort not in ("relevance", "date"):
-        raise SearchError("sort must be 'relevance' or 'date'")
+    sort = args.get("sort") or SORTS[0]  # checked by the search, as the CLI's
     exact = args.get("exact", "")
     if exact not in ("", "0", "1"):
         raise SearchError("exact must be 1 (search the words as typed, no correction) or 0")

@@ -34,7 +34,7 @@ from indexer.search.scores import ArrayScores
 from indexer.search.topk import ScoredMatches, count_matches, score_plan
 from indexer.search.versions import VersionData
 from indexer.search.weighting import Ranking
-from indexer.settings import MAX_PER_PAGE, MAX_QUERY_CHARS, META_FILE
+from indexer.settings import MAX_PER_PAGE, MAX_QUERY_CHARS, META_FILE, SORTS
 from indexer.text import taxonomy
 from indexer.text.analyzers import normalize
 from indexer.text.chains import compile_chain
@@ -181,8 +181,8 @@ class SearchIndex:
         if per_page > MAX_PER_PAGE:
             raise SearchError(f"per_page must be at most {MAX_PER_PAGE}")
         filters = arguments.checked_filters(filters or {}, self._is_theme)
-        if sort not in ("relevance", "date"):
-            raise SearchError("sort must be 'relevance' or 'date'")
+        if sort not in SORTS:
+            raise SearchError(f"sort must be {' or '.join(repr(s) for s in SORTS)}")
         searcher = self.searcher()
         if not searcher.doc_count_all():  # an empty index: no segment, so no generation to cache by
             if page > 1:

@@ -4,6 +4,7 @@ accented forms each language's documents use, and the index's correction of an u
 keeps one per index version and segment."""
 from __future__ import annotations
 
+import heapq
 import re
 from bisect import bisect_left
 
@@ -108,25 +109,31 @@ class Lexicon:
         """Return how many documents hold the folded word."""
         return self.counts.get(folded, 0)
 
-    def language_of(self, folded_words) -> str | None:
+    def language_of(self, folded_words, near: dict[str, list[str]] | None = None) -> str | None:
         """Return the one language whose documents hold the most of these words, a word
         unknown to the index counting for the languages of its one-edit neighbours (None:
-        nothing known, or a tie): the language a query is written in, as its words tell."""
-        sets = [{w} if self.counts.get(w) else set(self.neighbours(w)) for w in folded_words]
+        nothing known, or a tie): the language a query is written in, as its words tell.
+
+        :param near: unknown word → its ``neighbours``, when the caller has them already.
+        """
+        near = near or {}
+        sets = [{w} if self.counts.get(w) else set(near[w] if w in near else self.neighbours(w))
+                for w in folded_words]
         counts = {lang: sum(any(w in self.words.get(lang, ()) for w in found) for found in sets) for lang in STEMMED}
         best = max(counts.values(), default=0)
         top = [lang for lang, n in counts.items() if n == best]
         return top[0] if best and len(top) == 1 else None
 
-    def correct(self, folded: str, prefer: tuple[str, ...] = ()) -> str | None:
+    def correct(self, folded: str, prefer: tuple[str, ...] = (), found: list[str] | None = None) -> str | None:
         """Return the most frequent indexed word one edit (insertion, deletion, substitution,
         transposition of two neighbours) away from an unknown folded word, or None.
 
         :param prefer: languages in order of preference: the candidates found in the first
             of them whose documents hold any are the only ones considered ("migrasion" is
             "migración" for a Spanish query, "migration" for an English one).
+        :param found: the word's ``neighbours``, when the caller has them already.
         """
-        found = self.neighbours(folded)
+        found = self.neighbours(folded) if found is None else found
         for lang in prefer:
             own = [w for w in found if w in self.words.get(lang, ())]
             if own:
@@ -155,8 +162,7 @@ class Lexicon:
             if words[at] != prefix:
                 found.append(words[at])
             at += 1
-        found.sort(key=lambda w: (-self.counts[w], w))
-        return found[:limit]
+        return heapq.nsmallest(limit, found, key=lambda w: (-self.counts[w], w))
 
     def neighbours(self, folded: str) -> list[str]:
         """Return the indexed words one edit away from a folded word."""

@@ -315,8 +315,11 @@ class QueryBuilder:
         if not question:  # a word typed twice is one clause
             seen: set = set()
             content = [(w, s, e) for w, s, e in content if not (fold(w) in seen or seen.add(fold(w)))]
+        near: dict[str, list[str]] = {}  # each unknown word's one-edit neighbours, found once
         if lexicon is not None:  # the query's language, as its known words tell, comes first
-            own = lexicon.language_of([fold(w) for w, _, _ in content])
+            folded_words = [fold(w) for w, _, _ in content]
+            near = {f: lexicon.neighbours(f) for f in folded_words if not lexicon.frequency(f)}
+            own = lexicon.language_of(folded_words, near)
             prefer = tuple(dict.fromkeys(((own,) if own else ()) + tuple(prefer)))
         # The last word, still being typed, stands for the words it begins.
         open_end = words[-1][2] if not text[words[-1][2]:].strip() and not text[-1:].isspace() else None
@@ -330,7 +333,7 @@ class QueryBuilder:
             # a typo of "humana"): never corrected, and translated instead.
             if unknown and not completions and r.correct_typos and folded not in self.glossary.words \
                     and fixes < MAX_CORRECTIONS:
-                correction = lexicon.correct(folded, prefer)
+                correction = lexicon.correct(folded, prefer, near.get(folded))
                 fixes += correction is not None
                 if exact and correction is not None:
                     offers[(s, e)], correction = correction, None
