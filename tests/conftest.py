@@ -30,6 +30,8 @@ from indexer.pipeline import run_crawl
 from indexer.search.engine import SearchIndex
 from indexer.write import write_documents
 
+from .browserkit import pages
+
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "corpus" / "site"
 SEED = next((ROOT / "corpus" / "seed").glob("*.txt"))
@@ -214,3 +216,12 @@ def browser():
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture()
+def make_page(browser, corpus_server):
+    """Factory of pages of the bundled corpus's search page in real Chromium (``browserkit.Page``:
+    ``make_page(js=False, width=390, height=844)``); each is closed after the test, which fails
+    if one saw a script error, a CSP violation or a dialog."""
+    with pages(browser, corpus_server) as make:
+        yield make

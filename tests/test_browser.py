@@ -12,15 +12,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .browserkit import badges, mark_document, pages, query, same_document
+from .browserkit import badges, mark_document, query, same_document
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture()
-def make_page(browser, corpus_server):
-    with pages(browser, corpus_server) as make:
-        yield make
 
 
 # JavaScript on

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .browserkit import SCREENS, axe_violations, pages
+from .browserkit import SCREENS, axe_violations
 
 pytestmark = pytest.mark.browser
 
@@ -28,12 +28,6 @@ STATES = {
     "past-the-end": ("/search?q=migration&page=9", ".notice-error", 400),
     "not-found": ("/nope", ".notice-error", 404),
 }
-
-
-@pytest.fixture()
-def make_page(browser, corpus_server):
-    with pages(browser, corpus_server) as make:
-        yield make
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])

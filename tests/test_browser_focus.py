@@ -11,15 +11,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .browserkit import PHONE, SCREENS, active, focus_not_lost, mark_document, pages, same_document, summary
+from .browserkit import PHONE, SCREENS, active, focus_not_lost, mark_document, same_document, summary
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture()
-def make_page(browser, corpus_server):
-    with pages(browser, corpus_server) as make:
-        yield make
 
 
 # Focus

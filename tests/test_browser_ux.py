@@ -21,7 +21,6 @@ from .browserkit import (
     PHONE,
     SCREENS,
     mark_document,
-    pages,
     query,
     same_document,
     summary,
@@ -45,12 +44,6 @@ DELAY_FETCH = """(() => {
       () => original.call(window, url, opts).then(resolve, reject), rule[1]));
   };
 })();"""
-
-
-@pytest.fixture()
-def make_page(browser, corpus_server):
-    with pages(browser, corpus_server) as make:
-        yield make
 
 
 def history_length(page) -> int:
