@@ -61,7 +61,8 @@ def main(argv=None) -> int:
     ap.add_argument("--data", required=True, help="the retrieval data folder (holding xquad/ and piaf/)")
     ap.add_argument("--json", metavar="FILE", help="write every figure to FILE as JSON")
     ap.add_argument("--limit", type=int, help="only the first N questions of each collection")
-    ap.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated systems")
+    ap.add_argument("--systems", default=",".join(s for s in SYSTEMS if s != "m4d-postgres"),
+                    help="comma-separated systems (m4d-postgres, the PostgreSQL store, starts a local server)")
     ap.add_argument("--langs", default=",".join(COLLECTIONS), help="comma-separated query languages")
     ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated variants")
     ap.add_argument("--seed", type=int, default=42, help="seed of the typo variant")

@@ -46,6 +46,33 @@ class M4dSearch:
         handle.close()
 
 
+class M4dPostgres(M4dSearch):
+    """m4d-search's PostgreSQL store, on a throwaway local cluster (``tests/pgcluster.py``:
+    Debian's server, started for the run and removed at exit)."""
+
+    name = "m4d-postgres"
+    _cluster = None
+    _databases = 0
+
+    def build(self, docs, lang: str, folder: Path):
+        import atexit
+
+        from indexer.model import Document
+        from indexer.pgstore.writer import write_documents
+        from indexer.stores import open_store
+        from tests.pgcluster import Cluster
+
+        if M4dPostgres._cluster is None:
+            M4dPostgres._cluster = Cluster().init().start()
+            atexit.register(M4dPostgres._cluster.stop)
+        M4dPostgres._databases += 1
+        url = M4dPostgres._cluster.create_database(f"bench{M4dPostgres._databases}")
+        documents = [Document(id=d.id, url=f"https://example.org/{d.id}", title=d.title, text=d.text,
+                              lang=d.lang, type="page", source="benchmark") for d in docs]
+        write_documents(url, documents, sources=["benchmark"], rebuild=True)
+        return open_store(url, ranking=self.ranking)
+
+
 class PlainWhoosh:
     name = "whoosh"
 
@@ -153,4 +180,4 @@ class Tantivy:
         pass
 
 
-SYSTEMS = {cls.name: cls for cls in (M4dSearch, PlainWhoosh, Fts5, Tantivy)}
+SYSTEMS = {cls.name: cls for cls in (M4dSearch, M4dPostgres, PlainWhoosh, Fts5, Tantivy)}

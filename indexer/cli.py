@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from indexer.errors import IndexUnavailable, SearchError, WhooshVersionError
+from indexer.errors import IndexUnavailable, M4DError, SearchError, WhooshVersionError
 from indexer.settings import DEFAULT_INDEX_DIR, SORTS, default_index_dir
 
 if TYPE_CHECKING:
@@ -24,9 +24,10 @@ if TYPE_CHECKING:
 
 
 def index_option(f):
-    return click.option("--index", "index_dir", default=default_index_dir,
-                        show_default=f"$M4D_INDEX or {DEFAULT_INDEX_DIR}",
-                        type=click.Path(file_okay=False), help="Index folder.")(f)
+    return click.option("--store", "--index", "index_dir", default=default_index_dir,
+                        show_default=f"$M4D_STORE, $M4D_INDEX or {DEFAULT_INDEX_DIR}", metavar="FOLDER|URL",
+                        help="Where the index is: a folder (Whoosh), or a postgresql:// URL (several hosts: "
+                        "read replicas). --index is its older name.")(f)
 
 
 def fail(message: str, code: int = 1):
@@ -35,13 +36,12 @@ def fail(message: str, code: int = 1):
 
 
 def open_index(index_dir: str) -> SearchIndex:
+    """Open the store (a folder or a PostgreSQL URL: ``stores.open_store``) or exit with one line."""
     try:
-        from indexer.search.engine import SearchIndex
+        from indexer.stores import open_store
 
-        ix = SearchIndex(index_dir)
-        ix.searcher()  # the latest version's files opened: a damaged index fails here
-        return ix
-    except (IndexUnavailable, WhooshVersionError) as exc:  # missing, damaged, another format; another Whoosh
+        return open_store(index_dir)
+    except (IndexUnavailable, WhooshVersionError) as exc:  # missing, damaged, another format, unreachable
         fail(str(exc))
 
 
@@ -94,6 +94,8 @@ def crawl(sources, index_dir, allow_domain, max_pages, max_depth, delay, contact
         fail(str(exc) or f"another process is writing the index in {index_dir}")
     except OSError as exc:
         fail(f"cannot write the index in {index_dir}: {exc.strerror or exc}")
+    except M4DError as exc:  # a PostgreSQL store's refusal (another crawl's commit outlasting the wait)
+        fail(str(exc))
     if sys.stderr.isatty():
         click.echo("", err=True)
     if summary.kept is None:
@@ -177,6 +179,23 @@ def stats(as_json, index_dir):
     click.echo(f"{body['documents']} documents, {body['index_bytes']} bytes, last crawl {body['last_crawl']}")
     for facet, counts in body["by"].items():
         click.echo(f"  {facet}: " + ", ".join(f"{v} {c}" for v, c in counts.items()))
+
+
+@cli.command("init-store")
+@index_option
+def init_store(index_dir):
+    """Create or upgrade a PostgreSQL store's tables (a crawl does it too; a folder needs nothing)."""
+    from indexer.stores import describe
+    from indexer.stores import init_store as migrate
+
+    try:
+        done = migrate(index_dir)
+    except IndexUnavailable as exc:  # unreachable, or a newer schema
+        fail(str(exc))
+    if done:
+        click.echo(f"{describe(index_dir)}: applied {', '.join(done)}", err=True)
+    else:
+        click.echo(f"{describe(index_dir)}: up to date", err=True)
 
 
 def main():

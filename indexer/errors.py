@@ -84,3 +84,8 @@ class SearchError(M4DError, ValueError):
 
 class QueryTooBroad(SearchError):
     """A query part that would expand over the whole vocabulary."""
+
+
+class StoreUnavailable(IndexUnavailable):
+    """A PostgreSQL store cannot be reached (the server is down, the URL or credentials are
+    wrong) or its driver is not installed."""

@@ -1,8 +1,10 @@
 """Run a crawl end to end: crawl → extract → split listings → enrich → write, with progress."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import multiprocessing
+import os
 import sys
 import time
 from collections import Counter
@@ -18,6 +20,8 @@ from indexer.errors import CrawlFailed, ExtractError, PageTimeout
 from indexer.parse.extract import extract
 from indexer.parse.limits import cap_document, page_budget
 from indexer.parse.listing import split_listing
+from indexer.pgstore.connect import is_database_url, redacted
+from indexer.settings import DEFAULT_STATE_DIR
 from indexer.write import check_writable, default_procs, held_documents, write_documents, write_meta
 
 log = logging.getLogger(__name__)
@@ -107,13 +111,15 @@ def run_crawl(sources: list[str], index_dir, *, rebuild: bool = False, max_pages
     """
     started = time.monotonic()
     summary = CrawlSummary()
-    with crawl_lock(index_dir):
+    store = Target.of(index_dir, write)
+    with crawl_lock(store.state_dir):
         if not rebuild:  # an index in another format: refused before the crawl, not after
-            check_writable(index_dir)
-        crawlers = make_crawlers(sources, index_dir, max_pages=max_pages, max_depth=max_depth, rebuild=rebuild,
-                                 allow_domains=allow_domains, settings=settings)
+            store.check_writable(index_dir)
+        crawlers = make_crawlers(sources, store.state_dir, max_pages=max_pages, max_depth=max_depth,
+                                 rebuild=rebuild, allow_domains=allow_domains, settings=settings)
         try:
-            _run(crawlers, index_dir, summary, rebuild, progress, procs=procs, write=write, allow_empty=allow_empty)
+            _run(crawlers, index_dir, summary, rebuild, progress, procs=procs, write=store.write,
+                 allow_empty=allow_empty, held_of=store.held_documents)
         except CrawlFailed as exc:  # the writer's refusal: a rebuild without documents
             summary.kept = str(exc)
         finally:
@@ -122,12 +128,36 @@ def run_crawl(sources: list[str], index_dir, *, rebuild: bool = False, max_pages
     summary.seconds = time.monotonic() - started
     if summary.kept is None:
         # The crawlers' own sources: a folder as an absolute file:// URL, whatever was typed.
-        write_meta(index_dir, {"sources": [s for c in crawlers for s in c.sources], "summary": summary.as_dict()})
+        store.write_meta(index_dir, {"sources": [s for c in crawlers for s in c.sources],
+                                     "summary": summary.as_dict()})
     return summary
 
 
+@dataclass
+class Target:
+    """Where a crawl writes: an index folder (``write``) or a PostgreSQL store
+    (``pgstore.writer``), whose crawl state and lock stay in a folder of this machine."""
+
+    state_dir: str
+    write: object
+    held_documents: object
+    write_meta: object
+    check_writable: object
+
+    @classmethod
+    def of(cls, index_dir, write=write_documents) -> Target:
+        if not is_database_url(index_dir):
+            return cls(index_dir, write, held_documents, write_meta, check_writable)
+        from indexer.pgstore import writer as pg
+        from indexer.pgstore.migrations import migrate
+
+        key = hashlib.sha256(redacted(index_dir).encode()).hexdigest()[:16]
+        state = os.path.join(os.environ.get("M4D_STATE_DIR") or DEFAULT_STATE_DIR, key)
+        return cls(state, pg.write_documents, pg.held_documents, pg.write_meta, migrate)
+
+
 def _run(crawlers: list, index_dir, summary: CrawlSummary, rebuild: bool, progress, procs=None,
-         write=write_documents, allow_empty: bool = False) -> None:
+         write=write_documents, allow_empty: bool = False, held_of=held_documents) -> None:
     docs, failed = [], set()
     for crawler in crawlers:
         if progress:
@@ -161,11 +191,12 @@ def _run(crawlers: list, index_dir, summary: CrawlSummary, rebuild: bool, progre
         summary.outcomes.update(crawler.outcomes)
     summary.unchanged = sum(1 for o, _ in summary.outcomes.values() if o == "unchanged")
     if summary.errors and not summary.pages and not summary.unchanged:
-        held = held_documents(index_dir)
+        held = held_of(index_dir)
+        where = redacted(str(index_dir))
         url, reason = summary.errors[0]
         errors = f"{len(summary.errors)} errors, first" if len(summary.errors) > 1 else "1 error"
-        kept = f"no index was written in {index_dir}" if held is None else \
-            f"the index in {index_dir} keeps its {held} documents"
+        kept = f"no index was written in {where}" if held is None else \
+            f"the index in {where} keeps its {held} documents"
         raise CrawlFailed(f"the crawl reached none of its sources ({errors}: {url}: {reason}): "
                           f"nothing was committed, {kept}")
     strip_repeated(docs)  # the lines a site repeats on most pages (footers, sidebars)

@@ -35,6 +35,11 @@ def link_fields(raw: bytes) -> list:
     return json.loads(raw)
 
 
+def document_body(text: str, keywords) -> str:
+    """Return what a document's body fields index: its text, then its key words."""
+    return "\n".join([text or "", ", ".join(keywords or ())]).strip()
+
+
 def text_fields() -> list[str]:
     """Return every field a free-text query searches."""
     names = []

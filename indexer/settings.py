@@ -45,8 +45,15 @@ DEFAULT_ALLOWED_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 
 def default_index_dir() -> str:
-    """Return ``$M4D_INDEX`` or ``DEFAULT_INDEX_DIR``."""
-    return os.environ.get("M4D_INDEX") or DEFAULT_INDEX_DIR
+    """Return the store: ``$M4D_STORE`` (an index folder or a ``postgresql://`` URL), else
+    ``$M4D_INDEX`` (its older name), else ``DEFAULT_INDEX_DIR``."""
+    return os.environ.get("M4D_STORE") or os.environ.get("M4D_INDEX") or DEFAULT_INDEX_DIR
+
+
+#: Where a crawl into a PostgreSQL store keeps this machine's crawl state (what earlier
+#: crawls learnt of each URL, the crawl lock): ``$M4D_STATE_DIR``, else this folder, one
+#: sub-folder per store.
+DEFAULT_STATE_DIR = "var/crawl-state"
 
 
 def _product_version() -> str:

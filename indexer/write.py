@@ -34,7 +34,7 @@ from indexer.codec.leftovers import remove_leftovers
 from indexer.codec.postings import DocumentAnalyzer, FastSegmentWriter, field_names
 from indexer.errors import CrawlFailed, IndexBusy
 from indexer.model import Document
-from indexer.schema import build_schema, link_bytes
+from indexer.schema import build_schema, document_body, link_bytes
 from indexer.settings import META_FILE
 from indexer.text.analyzers import STEMMED
 
@@ -71,7 +71,7 @@ def open_or_create(index_dir: str | os.PathLike, replace_damaged: bool = False, 
 def fields_of(doc: Document, schema=None) -> dict:
     """Return the Whoosh fields of a document (for schema: an index made before the ``link``
     column or the ``date`` field gets none)."""
-    body = "\n".join([doc.text, ", ".join(doc.keywords)]).strip()
+    body = document_body(doc.text, doc.keywords)
     fields = {
         "id": doc.id, "url": doc.url, "source": doc.source, "title": doc.title, "text": doc.text,
         "keywords": doc.keywords, "themes": doc.themes, "countries": doc.country,

@@ -10,9 +10,14 @@ tests reach them (Flask test clients, live servers, a browser).
   ``corpus_server``: the corpus index served so, once per session.
 - ``site`` / ``corpus_site``: HTTP servers of pages for the crawler (``httpsite``).
 - ``browser``: one headless Chromium per session (tests marked ``browser``).
+- ``pg_cluster``: a throwaway PostgreSQL server for the session (``pgcluster``; skipped with
+  its reason where PostgreSQL is not installed, failed instead under .ci/run);
+  ``pg_url``: a new empty database of it per test; ``site_store_url``: corpus/site/ crawled
+  into a PostgreSQL store once per session (read-only).
 """
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 import subprocess
@@ -30,6 +35,7 @@ from indexer.pipeline import run_crawl
 from indexer.search.engine import SearchIndex
 from indexer.write import write_documents
 
+from . import pgcluster
 from .browserkit import pages
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -225,3 +231,37 @@ def make_page(browser, corpus_server):
     if one saw a script error, a CSP violation or a dialog."""
     with pages(browser, corpus_server) as make:
         yield make
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A PostgreSQL server of the tests' own (``pgcluster.Cluster``), stopped and removed at the end."""
+    reason = pgcluster.missing_reason()
+    if reason:
+        if pgcluster.REQUIRED:
+            pytest.fail(f"M4D_REQUIRE_POSTGRES=1 and {reason}")
+        pytest.skip(reason)
+    cluster = pgcluster.Cluster().init().start()
+    yield cluster
+    cluster.stop()
+
+
+_databases = itertools.count(1)
+
+
+@pytest.fixture()
+def pg_url(pg_cluster, request) -> str:
+    """A new empty database of the session's server: its URL."""
+    name = re.sub(r"\W+", "_", request.node.name.lower())[:40]
+    request.getfixturevalue("monkeypatch").setenv("M4D_STATE_DIR", str(pg_cluster.root / "crawl-state"))
+    return pg_cluster.create_database(f"t{next(_databases)}_{name}")
+
+
+@pytest.fixture(scope="session")
+def site_store_url(pg_cluster) -> str:
+    """corpus/site/ crawled into a PostgreSQL store once for the session (tests must not write to it)."""
+    url = pg_cluster.create_database("site_store")
+    with pytest.MonkeyPatch.context() as mp:  # this machine's crawl state: in the session's temporary folder
+        mp.setenv("M4D_STATE_DIR", str(pg_cluster.root / "crawl-state"))
+        run_crawl([str(SITE)], url)
+    return url

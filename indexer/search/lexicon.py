@@ -82,6 +82,26 @@ class Lexicon:
                     self.forms[lang].setdefault(folded, []).append(word)
 
     @classmethod
+    def from_words(cls, counts: dict[str, int], spelled: dict[str, list[str]]) -> Lexicon:
+        """Return the vocabulary of a store that keeps its words in tables (the PostgreSQL
+        store): counts, each accent-folded word's documents (title or body, at most); spelled,
+        per language, the words its documents write (lowercase, accents kept, titles too)."""
+        out = cls.__new__(cls)
+        out.counts = counts
+        out.letters = "".join(sorted({c for w in counts for c in w if c.isalpha()}))
+        out.forms, out.words, out.ordered = {}, {}, None
+        for lang in STEMMED:
+            forms: dict[str, list[str]] = {}
+            words = set()
+            for word in sorted(spelled.get(lang, ())):
+                folded = fold(word)
+                words.add(folded)
+                if folded != word:
+                    forms.setdefault(folded, []).append(word)
+            out.forms[lang], out.words[lang] = forms, frozenset(words)
+        return out
+
+    @classmethod
     def merged(cls, parts: list[Lexicon]) -> Lexicon:
         """Return the vocabulary of an index made of segments, from each segment's own
         (the same as reading the whole index: counts add up, forms unite in lexicon order)."""

@@ -34,6 +34,16 @@ def result(searcher, column, links, highlighter, schema, chains: dict, query, hi
     (``versions.GroupColumn``) and ``versions.Links``."""
     version = isinstance(hit, translations.Translation)
     f = stored_fields(searcher, hit.docnum)
+    return shown(f, highlighter, schema, chains, query, hit, typed, labels, ui, memo, version=version,
+                 score=hit.score, links=translation_links(column, links, hit.docnum))
+
+
+def shown(f: dict, highlighter, schema, chains: dict, query, hit, typed=None, labels=(), ui: str = "en",
+          memo: dict | None = None, version: bool = False, score: float | None = 0.0,
+          links: list | None = None) -> dict:
+    """Return a document's stored fields f as a result: its snippet and marked title, why it
+    matched, its score and the links to its other versions (any store: hit is None when the
+    store has no Whoosh hit, and the snippet marks the query's own terms)."""
     snippet = snippets.snippet(highlighter, schema, chains, hit, f, query, version=version, typed=typed, memo=memo)
     title = marks.title_html(schema, chains, f, query, typed, memo)
     carried = {"theme": f.get("themes", []), "country": f.get("countries", [])}
@@ -47,8 +57,8 @@ def result(searcher, column, links, highlighter, schema, chains: dict, query, hi
         "title_html": title, "matched": marks.matched(title, snippet, named),
         "country": f.get("countries", []), "themes": f.get("themes", []),
         "keywords": f.get("keywords", []), "date": f.get("date"), "snippet": snippet,
-        "score": round(float(hit.score or 0.0), 4),
-        "translations": translation_links(column, links, hit.docnum),
+        "score": round(float(score or 0.0), 4),
+        "translations": links or [],
     }
 
 

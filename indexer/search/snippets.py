@@ -112,14 +112,15 @@ def _snippet(highlighter: Highlighter, schema, chains: dict, hit, fields: dict, 
         found = _typed_snippet(highlighter, schema, chains, text, fields["lang"], typed, memo)
         if found:
             return found
-    if query is not None and version:
-        field = f"content_{fields['lang']}"
-        if field in schema:
-            words = frozenset(t.decode("utf-8") if isinstance(t, bytes) else t
-                              for f, t in query.iter_all_terms() if f == field)
-            found = highlight_words(highlighter, text, words, chains.get(field), schema[field].analyzer)
-            if found:
-                return found
+    if query is not None and (version or hit is None):
+        # a translation version, or a store without Whoosh hits: the query's own terms
+        for field in (f"content_{fields['lang']}",) + (() if version else ("content_any",)):
+            if field in schema:
+                words = frozenset(t.decode("utf-8") if isinstance(t, bytes) else t
+                                  for f, t in query.iter_all_terms() if f == field)
+                found = highlight_words(highlighter, text, words, chains.get(field), schema[field].analyzer)
+                if found:
+                    return found
     elif query is not None:
         for field in (f"content_{fields['lang']}", "content_any"):
             if field in schema:
