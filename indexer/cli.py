@@ -72,8 +72,10 @@ def cli(verbose: bool):
               help="Write the crawl report (per-URL outcome, skips, errors, unknown labels) as JSON to this file.")
 @click.option("--procs", type=click.IntRange(min=1), help="Processes that extract a folder's pages and write "
               "the index (default: one per core for 2,000 pages or documents or more, else one).")
+@click.option("--shared", is_flag=True, help="Join (or start) the crawl of these websites that several processes "
+              "or machines share through a PostgreSQL store: run the same command on each.")
 def crawl(sources, index_dir, allow_domain, max_pages, max_depth, delay, contact, rebuild, allow_empty, report,
-          procs):
+          procs, shared):
     """Crawl SOURCES (folders, files, file:// URLs, http(s):// sites) into the index."""
     from whoosh.index import LockError
 
@@ -85,7 +87,7 @@ def crawl(sources, index_dir, allow_domain, max_pages, max_depth, delay, contact
     try:
         summary = run_crawl(list(sources), index_dir, rebuild=rebuild, max_pages=max_pages,
                             max_depth=max_depth, allow_domains=allow_domain, settings=settings,
-                            progress=stderr_progress, procs=procs, allow_empty=allow_empty)
+                            progress=stderr_progress, procs=procs, allow_empty=allow_empty, shared=shared)
     except SourceError as exc:
         fail(str(exc), 2)
     except IndexUnavailable as exc:  # in another format: only --rebuild replaces it

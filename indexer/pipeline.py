@@ -6,8 +6,10 @@ import logging
 import multiprocessing
 import os
 import sys
+import tempfile
 import time
 from collections import Counter
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -16,7 +18,7 @@ from indexer.crawl.sources import make_crawlers
 from indexer.crawl.state import crawl_lock
 from indexer.enrich.boilerplate import strip_repeated
 from indexer.enrich.facets import EnrichReport, enrich
-from indexer.errors import CrawlFailed, ExtractError, PageTimeout
+from indexer.errors import CrawlFailed, ExtractError, PageTimeout, SourceError
 from indexer.parse.extract import extract
 from indexer.parse.limits import cap_document, page_budget
 from indexer.parse.listing import split_listing
@@ -91,7 +93,7 @@ def skip_category(reason: str) -> str:
 
 def run_crawl(sources: list[str], index_dir, *, rebuild: bool = False, max_pages: int | None = None,
               max_depth: int | None = None, allow_domains=(), settings=None, progress=None, procs: int | None = None,
-              write=write_documents, allow_empty: bool = False) -> CrawlSummary:
+              write=write_documents, allow_empty: bool = False, shared: bool = False) -> CrawlSummary:
     """Crawl sources into the index at index_dir and return the summary.
 
     One crawl at a time per index (CrawlLocked otherwise). Ctrl-C stops the crawl: what was
@@ -108,15 +110,22 @@ def run_crawl(sources: list[str], index_dir, *, rebuild: bool = False, max_pages
         core for large crawls, see ``write.default_procs``; 1: this process alone).
     :param write: writes the documents, called as ``write.write_documents`` is (its
         default; ``write.write_documents_plain`` is Whoosh's own writer).
+    :param shared: join (or start) the crawl of these websites that other processes share
+        through the PostgreSQL store at index_dir (``crawl.shared``): each process fetches
+        its part and commits its documents; no lock on this machine.
     """
     started = time.monotonic()
     summary = CrawlSummary()
-    store = Target.of(index_dir, write)
-    with crawl_lock(store.state_dir):
+    store = Target.of(index_dir, write, shared=shared)
+    with ExitStack() as stack:
+        if shared:  # this worker's own throwaway crawl state: a shared crawl fetches everything
+            store.state_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="m4d-shared-"))
+        stack.enter_context(crawl_lock(store.state_dir))
         if not rebuild:  # an index in another format: refused before the crawl, not after
             store.check_writable(index_dir)
         crawlers = make_crawlers(sources, store.state_dir, max_pages=max_pages, max_depth=max_depth,
-                                 rebuild=rebuild, allow_domains=allow_domains, settings=settings)
+                                 rebuild=rebuild, allow_domains=allow_domains, settings=settings,
+                                 shared=store.connect)
         try:
             _run(crawlers, index_dir, summary, rebuild, progress, procs=procs, write=store.write,
                  allow_empty=allow_empty, held_of=store.held_documents)
@@ -143,17 +152,25 @@ class Target:
     held_documents: object
     write_meta: object
     check_writable: object
+    connect: object = None  # a shared crawl's: connect(autocommit=True) to the store
 
     @classmethod
-    def of(cls, index_dir, write=write_documents) -> Target:
+    def of(cls, index_dir, write=write_documents, shared: bool = False) -> Target:
         if not is_database_url(index_dir):
+            if shared:
+                raise SourceError("a shared crawl needs a PostgreSQL store (--store postgresql://…): "
+                                  "its frontier lives there")
             return cls(index_dir, write, held_documents, write_meta, check_writable)
         from indexer.pgstore import writer as pg
+        from indexer.pgstore.connect import connect
         from indexer.pgstore.migrations import migrate
 
         key = hashlib.sha256(redacted(index_dir).encode()).hexdigest()[:16]
         state = os.path.join(os.environ.get("M4D_STATE_DIR") or DEFAULT_STATE_DIR, key)
-        return cls(state, pg.write_documents, pg.held_documents, pg.write_meta, migrate)
+        target = cls(state, pg.write_documents, pg.held_documents, pg.write_meta, migrate)
+        if shared:
+            target.connect = lambda autocommit=True: connect(index_dir, write=True, autocommit=autocommit)
+        return target
 
 
 def _run(crawlers: list, index_dir, summary: CrawlSummary, rebuild: bool, progress, procs=None,
@@ -206,8 +223,11 @@ def _run(crawlers: list, index_dir, summary: CrawlSummary, rebuild: bool, progre
     complete = [c for c in crawlers if c.complete and not summary.interrupted]
     keep = set(failed).union(*(c.keep for c in crawlers))
     gone = set().union(*(c.gone for c in crawlers))
+    # A shared crawl's URLs are marked done in the transaction that commits its documents.
+    settle = [c.settle for c in crawlers if hasattr(c, "settle")]
+    extra = {"before_commit": lambda conn: [f(conn) for f in settle]} if settle else {}
     counts = write(index_dir, docs, [s for c in complete for s in c.sources], keep=keep,
-                   rebuild=rebuild, remove=gone, procs=procs, allow_empty=allow_empty)
+                   rebuild=rebuild, remove=gone, procs=procs, allow_empty=allow_empty, **extra)
     for crawler in crawlers:
         crawler.finish(failed, complete=crawler in complete)
     summary.documents, summary.deleted = counts["added"], counts["deleted"]

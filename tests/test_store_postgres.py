@@ -58,7 +58,8 @@ def test_the_cli_crawls_searches_and_counts_through_a_store_url(pg_url, tmp_path
 def test_an_empty_database_is_missing_until_migrated(pg_url):
     with pytest.raises(IndexMissing, match="init-store"):
         open_store(pg_url)
-    assert migrate(pg_url) == ["0001_store.sql"] and latest() == 1
+    assert migrate(pg_url) == ["0001_store.sql", "0002_frontier.sql"] and latest() == 2
+    assert migrate(pg_url) == []  # each migration once
     with open_store(pg_url) as store:
         assert store.search("")["total"] == 0
 

@@ -217,9 +217,14 @@ class Robots:
     """The robots.txt rules of one origin."""
 
     def __init__(self, text: str | None = None, allow_all: bool = True, note: str = ""):
+        self.text = text
         self.parser = Protego.parse(text) if text else None
         self.allow_all = allow_all
         self.note = note
+
+    def as_dict(self) -> dict:
+        """Return what rebuilds these rules (``Robots(**d)``): shared crawls keep it in the store."""
+        return {"text": self.text, "allow_all": self.allow_all, "note": self.note}
 
     def allowed(self, url: str) -> bool:
         if self.parser is None:

@@ -84,12 +84,15 @@ class Frontier:
                 reason = f"link trap: more than {s.max_query_variants} query variants of {parts.path}"
         if reason is not None:
             return reason
-        task = Task(url, depth, source, kind, hops)
-        host = self.hosts.setdefault(origin(url), Host(origin(url)))
-        host.queue.appendleft(task) if front else host.queue.append(task)
+        self._queue(Task(url, depth, source, kind, hops), front)
         self._queued[kind] += 1
         self.sitemaps += kind == "sitemap"
         return None
+
+    def _queue(self, task: Task, front: bool) -> None:
+        """Put an accepted task in its origin's queue (first when front)."""
+        host = self.hosts.setdefault(origin(task.url), Host(origin(task.url)))
+        host.queue.appendleft(task) if front else host.queue.append(task)
 
     def pop(self, host: Host) -> Task:
         """Take the next task of a host's queue."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from indexer.crawl.local import LocalCrawler
+from indexer.crawl.shared import SharedCrawler
 from indexer.crawl.web import HttpCrawler
+from indexer.errors import SourceError
 
 
 def is_web(source: str) -> bool:
@@ -14,11 +16,23 @@ def is_web(source: str) -> bool:
 
 
 def make_crawlers(sources: list[str], index_dir, *, max_pages=None, max_depth=None, rebuild=False,
-                  allow_domains=(), settings=None) -> list:
-    """Return one LocalCrawler per local source and one HttpCrawler for all web sources."""
+                  allow_domains=(), settings=None, shared=None) -> list:
+    """Return one LocalCrawler per local source and one HttpCrawler for all web sources.
+
+    :param shared: for a crawl shared by several processes (``shared.SharedCrawler``), the
+        ``connect(autocommit=True)`` of the store that holds its frontier; None otherwise.
+    """
+    web = [s for s in sources if is_web(s)]
+    if shared is not None:
+        local = [s for s in sources if not is_web(s)]
+        if local:
+            raise SourceError(f"{local[0]}: a shared crawl reads websites only (a folder is on one machine)")
+        if rebuild:
+            raise SourceError("a shared crawl cannot --rebuild: each worker commits only its own part")
+        return [SharedCrawler(web, index_dir, connect=shared, settings=settings, allow_domains=allow_domains,
+                              max_pages=max_pages, max_depth=max_depth)]
     crawlers: list = [LocalCrawler(s, max_pages=max_pages, max_depth=max_depth)
                       for s in sources if not is_web(s)]
-    web = [s for s in sources if is_web(s)]
     if web:
         crawlers.append(HttpCrawler(web, index_dir, settings=settings, allow_domains=allow_domains,
                                     max_pages=max_pages, max_depth=max_depth, rebuild=rebuild))

@@ -64,7 +64,7 @@ class HttpCrawler:
         self.outcomes: dict[str, tuple[str, str]] = {}  # url → (outcome, reason), for the report
         self.complete = True  # False when --max-pages stopped the crawl with URLs still queued
         self.tick = None  # called after each fetch (progress)
-        self.frontier = Frontier(self.scope, self.settings, self.max_depth)
+        self.frontier = self._make_frontier()
         self._hosts = self.frontier.hosts
         self._visited: set[str] = set()
         self._depth: dict[str, int] = {}
@@ -78,6 +78,12 @@ class HttpCrawler:
         self.state = CrawlState(index_dir)
         if rebuild:
             self.state.reset()
+        self._start(seeds)
+
+    def _make_frontier(self) -> Frontier:
+        return Frontier(self.scope, self.settings, self.max_depth)
+
+    def _start(self, seeds: list[str]) -> None:
         for seed in seeds:
             self._enqueue(seed, 0, seed)
 
@@ -240,7 +246,7 @@ class HttpCrawler:
             return None
         self._fetched += 1
         digest = hashlib.sha256(r.body).hexdigest()
-        first = self._hashes.setdefault(digest, url)
+        first = self._first_with(digest, url)
         if first != url:
             self._record(task, r, hash=digest, alias_of=first)
             self._skip(url, f"duplicate: same content as {first}", outcome="alias")
@@ -254,6 +260,10 @@ class HttpCrawler:
         changed = prev is not None and prev.hash is not None and not self.rebuild
         self.outcomes[url] = ("changed" if changed else "new", "")
         return Page(url=url, body=r.body, content_type=r.content_type, source=task.source, encoding=r.encoding)
+
+    def _first_with(self, digest: str, url: str) -> str:
+        """Return the first URL of this crawl whose body had this digest (url, if none)."""
+        return self._hashes.setdefault(digest, url)
 
     def _record(self, task: Task, r: Response, **values) -> None:
         self.state.put(PageState(url=task.url, source=task.source, status=r.status, fetched_at=now_iso(),

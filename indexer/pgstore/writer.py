@@ -26,9 +26,13 @@ LOCK_WAIT = 120
 
 def write_documents(url: str, docs: list[Document], sources: list[str], keep: set[str] = frozenset(),
                     rebuild: bool = False, remove: set[str] = frozenset(), procs: int | None = None,
-                    allow_empty: bool = False) -> dict:
+                    allow_empty: bool = False, before_commit=None) -> dict:
     """Add or update docs, delete stale ones of the given sources, commit once (procs is
-    ignored: the server does the work). Arguments and counts as ``indexer.write.write_documents``."""
+    ignored: the server does the work). Arguments and counts as ``indexer.write.write_documents``.
+
+    :param before_commit: called with the connection just before the COMMIT, to make more
+        changes in the same transaction (a shared crawl marks its URLs done), or None.
+    """
     migrate(url)
     first: dict[str, Document] = {}
     for doc in docs:
@@ -57,6 +61,8 @@ def write_documents(url: str, docs: list[Document], sources: list[str], keep: se
         _forget(conn, victims)
         _insert(conn, analysis, unique)
         conn.execute("UPDATE m4d_meta SET value = to_jsonb(value::bigint + 1) WHERE key = 'generation'")
+        if before_commit is not None:
+            before_commit(conn)
         conn.commit()
     return {"added": len(unique), "deleted": len(victims) - replaced}
 
