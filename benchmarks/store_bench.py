@@ -46,9 +46,11 @@ def pg_store(rows_corpus: Path, cluster) -> tuple[str, float]:
     return url, seconds
 
 
-def serve(store: str, port: int):
+def serve(store: str, port: int, threads: int = 1):
+    """Start ``m4d-search serve`` over store (two worker processes, caches off)."""
     env = dict(os.environ, M4D_CACHE_SIZE="0")
-    proc = subprocess.Popen([str(BIN / "m4d-search"), "serve", "--store", store, "--port", str(port)], env=env,
+    proc = subprocess.Popen([str(BIN / "m4d-search"), "serve", "--store", store, "--port", str(port),
+                             "--workers", "2", "--threads", str(threads)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     wait_ready(f"http://127.0.0.1:{port}/healthz", proc)
     return proc
@@ -61,6 +63,8 @@ def main(argv=None) -> int:
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--url", help="a PostgreSQL store already holding the corpus: measure searches only")
+    parser.add_argument("--threads", type=int, default=1, help="serve --threads for the PostgreSQL store")
     args = parser.parse_args(argv)
     from indexer.stores import open_store
     from tests.pgcluster import Cluster
@@ -71,11 +75,14 @@ def main(argv=None) -> int:
     warm = query_sets.make_queries(rows, 100, seed=2)
     paths = args.work / "paths-stores.txt"
     paths.write_text("\n".join(m4d_path(q) for q in distinct_queries(rows, 4000)) + "\n")
-    cluster = Cluster().init().start()
+    cluster = Cluster().init().start() if not args.url else None
     figures: dict[str, dict] = {"whoosh": {}, "postgresql": {}}
     try:
-        url, seconds = pg_store(args.corpus, cluster)
-        figures["postgresql"]["docs_per_s"] = len(rows) / seconds
+        if args.url:
+            url = args.url
+        else:
+            url, seconds = pg_store(args.corpus, cluster)
+            figures["postgresql"]["docs_per_s"] = len(rows) / seconds
         whoosh_run, ix = m4d_runner(args.work, 0)
         pg = open_store(url, cache_size=0)
         figures["whoosh"]["bytes"] = ix.stats()["index_bytes"]
@@ -91,7 +98,7 @@ def main(argv=None) -> int:
         pg.close()
         for name, store in (("whoosh", str(args.work / "m4d")), ("postgresql", url)):
             port = free_port()
-            proc = serve(store, port)
+            proc = serve(store, port, args.threads if name == "postgresql" else 1)
             try:
                 wrk(port, paths, 8, 3)  # warm-up
                 r = wrk(port, paths, 8, args.seconds)
@@ -102,7 +109,8 @@ def main(argv=None) -> int:
             log(f"http c=8 {name:10} {figures[name]['rps']:7.1f} req/s  p50 {figures[name]['http_p50_ms']:.1f} ms  "
                 f"p99 {figures[name]['http_p99_ms']:.1f} ms  errors {r['errors']}")
     finally:
-        cluster.stop()
+        if cluster is not None:
+            cluster.stop()
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1))
     w, p = figures["whoosh"], figures["postgresql"]
@@ -110,7 +118,7 @@ def main(argv=None) -> int:
           f"{p['p50_ms']:.1f}/{w['p50_ms']:.1f} ms, "
           f"HTTP c=8 p50 {p['http_p50_ms']:.1f}/{w['http_p50_ms']:.1f} ms "
           f"({p['http_p50_ms'] / w['http_p50_ms']:.1f}×), size {p['bytes'] / 1e6:.0f}/{w['bytes'] / 1e6:.0f} MB, "
-          f"PostgreSQL indexing {p['docs_per_s']:.0f} docs/s; {time.monotonic() - started:.0f} s")
+          f"PostgreSQL indexing {p.get('docs_per_s', 0):.0f} docs/s; {time.monotonic() - started:.0f} s")
     return 0
 
 

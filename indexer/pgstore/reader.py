@@ -7,8 +7,8 @@ the store's tables (``lexicon.Lexicon.from_words``); matching and BM25 run in SQ
 postings (``ranking``); facets are counted in SQL; snippets and marks are the project's own
 (``search.snippets``, ``search.marks``). Every search reads one snapshot (a read-only
 REPEATABLE READ transaction): a crawl committing meanwhile is seen whole or not at all.
-Differences from the Whoosh store: no proximity bonus (positions are not kept), query
-syntax goes to PostgreSQL's web-search parser (quotes, OR, -word; no field:value, wildcards).
+Differences from the Whoosh store: query syntax goes to PostgreSQL's web-search parser
+(quotes, OR, -word; no field:value, wildcards).
 """
 from __future__ import annotations
 
@@ -69,6 +69,9 @@ class PgSearch:
             conn = self._local.conn = connect(self.url)
             with self._versions_lock:
                 self._connections.append(conn)
+            # A search runs the same few statements: prepared at their first use, the server
+            # plans them once per connection (PgBouncer needs max_prepared_statements, 1.21+).
+            conn.prepare_threshold = 0
             conn.read_only = True
             conn.isolation_level = driver().IsolationLevel.REPEATABLE_READ
         return conn
@@ -97,7 +100,7 @@ class PgSearch:
             with self._versions_lock:
                 found = self._versions.get(generation)
             if found is None:
-                by_lang = dict(conn.execute("SELECT lang, count(*) FROM documents GROUP BY lang").fetchall())
+                by_lang = dict(conn.execute("SELECT lang, count(*) FROM labels GROUP BY lang").fetchall())
                 lengths = dict(conn.execute("SELECT field, total FROM field_stats").fetchall())
                 found = (sql.Stats(generation, sum(by_lang.values()), by_lang, lengths), None)
                 with self._versions_lock:
@@ -202,25 +205,24 @@ class PgSearch:
                 scored = self._lift(conn, plan, scored)
         browse = scored is None
         versions = not browse
-        ns = [r[0] for r in scored or ()]
-        ranks = [float(r[1]) for r in scored or ()]
-        params = {"ns": ns, "ranks": ranks, **{f: (filters.get(f) or None) for f in FACETS}}
+        params = {"ns": sql.numbers(r[0] for r in scored or ()),
+                  "ranks": sql.numbers(float(r[1]) for r in scored or ()),
+                  **{f: (filters.get(f) or None) for f in FACETS},
+                  "limit": per_page, "offset": (page - 1) * per_page}
         counts: dict[str, dict[str, int]] = {}
-        total = 0
-        for facet, value, docs, works in conn.execute(sql.facets_sql(browse, versions, any(filters.values())),
-                                                      params):
-            n = works if collapse else docs
-            if facet == "":
+        total, rows = 0, []
+        statement = sql.search_sql(browse, versions, any(filters.values()), collapse, sort == "date")
+        for kind, value, n, doc, score, direct in conn.execute(statement, params):
+            if kind == sql.PAGE:
+                rows.append((int(value), doc, float(score), direct))
+            elif kind == "":
                 total = n
             else:
-                counts.setdefault(facet, {})[value] = n
+                counts.setdefault(kind, {})[value] = n
+        rows = [r[1:] for r in sorted(rows)]
         pages = max(1, -(-total // per_page))
         if page > pages:
             raise SearchError(f"page {page} is past the last page of this search ({pages})")
-        rows = []
-        if total:
-            rows = conn.execute(sql.page_sql(browse, versions, collapse, sort == "date"),
-                                dict(params, limit=per_page, offset=(page - 1) * per_page)).fetchall()
         ordered = any(filters.values())
         facets = {f: results.facet_listing(f, counts.get(f, {}), filters.get(f, []), ui,
                                            counts.get(f"order:{f}", {}) if ordered else None) for f in FACET_FIELDS}
@@ -243,7 +245,10 @@ class PgSearch:
         words: groups without positions scored in SQL, phrases checked here (``matching``);
         a proximity bonus adds to a document some clause matched."""
         rows = matching.rows_of(plan.clauses, plan.proximity, stats)
-        found = conn.execute(sql.SCORE, sql.score_params(rows.cols, stats, self._ranking)).fetchall()
+        masked = len(plan.clauses) <= sql.MASK_CLAUSES  # clauses: a bit mask, else an array
+        prefilter = masked and not any(g.phrase and g.clause != matching.BONUS for g in rows.groups)
+        params = dict(sql.score_params(rows.cols, stats, self._ranking), required=plan.required, relax=plan.relax)
+        found = conn.execute(sql.score_sql(len(plan.clauses), prefilter), params, binary=True).fetchall()
         pending = [(n, g, sc) for n, _, _, groups, scores in found for g, sc in zip(groups, scores, strict=True)]
         earned: dict[int, list[tuple[int, float]]] = {}
         if pending:
@@ -261,13 +266,19 @@ class PgSearch:
                     earned.setdefault(n, []).append((group.clause, float(score)))
         out = []
         for n, base, clauses, _, _ in found:
-            clauses = set(clauses)
-            score = float(base)
-            for clause, extra in earned.get(n, ()):
+            extra = earned.get(n)
+            if extra is None:
+                out.append((n, base, (clauses or 0).bit_count() if masked else len(clauses)))
+                continue
+            matched = clauses or 0 if masked else set(clauses)
+            for clause, score in extra:
                 if clause != matching.BONUS:
-                    clauses.add(clause)
-                score += extra
-            out.append((n, score, len(clauses)))
+                    if masked:
+                        matched |= 1 << clause
+                    else:
+                        matched.add(clause)
+                base += score
+            out.append((n, base, matched.bit_count() if masked else len(matched)))
         return out
 
     def _lift(self, conn, plan, scored: list) -> list:
@@ -290,27 +301,31 @@ class PgSearch:
         return [(n, s, 0) for n, s in out.items()]
 
     def _results(self, conn, rows: list, plan, ui: str, marked=None) -> list[dict]:
+        """Return the results of the page's (document, score, direct) rows, in their order."""
         if not rows:
             return []
-        groups = {}
-        for grp, doc_id, lang, url, title in conn.execute(sql.VERSIONS, {"groups": list({r[12] for r in rows})}):
+        whole, groups = {}, {}
+        for (n, shown, doc_id, url, title, text, keywords, themes, countries, lang, doc_type, grp,
+             date) in conn.execute(sql.DOCUMENTS, {"ns": sql.numbers(r[0] for r in rows)}):
             groups.setdefault(grp, []).append({"id": doc_id, "lang": lang, "url": url, "title": title})
+            if shown:
+                whole[n] = (grp, {"id": doc_id, "url": url, "title": title, "text": text, "keywords": keywords,
+                                  "themes": themes, "countries": countries, "lang": lang, "type": doc_type,
+                                  "date": date})
         query = plan.query if plan else marked
         typed = plan.typed if plan else None
         labels = plan.labels if plan else ()
         memo: dict = {}
         out = []
-        for (_n, score, direct, doc_id, url, title, text, keywords, themes, countries, lang, doc_type, grp,
-             date) in rows:
-            fields = {"id": doc_id, "url": url, "title": title, "text": text, "keywords": keywords,
-                      "themes": themes, "countries": countries, "lang": lang, "type": doc_type, "date": date}
-            links = [t for t in groups.get(grp, ()) if t["id"] != doc_id]
+        for n, score, direct in rows:
+            grp, fields = whole[n]
+            links = [t for t in groups.get(grp, ()) if t["id"] != fields["id"]]
             out.append(results.shown(fields, self._highlighter, self._schema, self._chains, query, None, typed,
                                      labels, ui, memo, version=not direct, score=score, links=links))
         return out
 
     def _themes(self, conn) -> set[str]:
-        return {r[0] for r in conn.execute("SELECT DISTINCT unnest(themes) FROM documents")}
+        return {r[0] for r in conn.execute("SELECT DISTINCT unnest(themes) FROM labels")}
 
     # Suggestions and statistics
 
@@ -339,8 +354,8 @@ class PgSearch:
                                     "GROUP BY v ORDER BY count(*) DESC, v").fetchall()
                 by[name] = {v: c for v, c in rows}
             documents = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
-            size = conn.execute("SELECT sum(pg_total_relation_size(c)) FROM unnest(ARRAY['documents', 'postings', "
-                                "'terms', 'field_stats', 'm4d_meta']::regclass[]) c").fetchone()[0]
+            size = conn.execute("SELECT sum(pg_total_relation_size(c)) FROM unnest(ARRAY['documents', 'labels', "
+                                "'postings', 'terms', 'field_stats', 'm4d_meta']::regclass[]) c").fetchone()[0]
             meta = conn.execute("SELECT value FROM m4d_meta WHERE key = 'last_crawl'").fetchone()
             return {"documents": documents, "by": {f: by[f] for f in FACET_FIELDS}, "index_bytes": int(size or 0),
                     "last_crawl": meta[0].get("last_crawl") if meta else None}

@@ -10,6 +10,7 @@ a second crawl into the same store waits for it rather than interleaving its row
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, timezone
 
 from indexer.errors import CrawlFailed, IndexBusy
@@ -17,6 +18,8 @@ from indexer.model import Document
 from indexer.pgstore.analysis import Analysis, config_of
 from indexer.pgstore.connect import connect
 from indexer.pgstore.migrations import migrate
+
+log = logging.getLogger(__name__)
 
 #: pg_advisory_xact_lock's key for writers ("m4d" and 2).
 WRITE_LOCK = 0x6D3464_02
@@ -64,7 +67,20 @@ def write_documents(url: str, docs: list[Document], sources: list[str], keep: se
         if before_commit is not None:
             before_commit(conn)
         conn.commit()
+        if unique or victims:
+            tidy(conn)
     return {"added": len(unique), "deleted": len(victims) - replaced}
+
+
+def tidy(conn) -> None:
+    """After a commit: vacuum and analyze what the searches read, so that scoring reads the
+    postings' index alone (index-only scans need the visibility map) and the planner knows
+    the new sizes. Outside the crawl's transaction; readers are not blocked."""
+    conn.autocommit = True
+    try:
+        conn.execute("VACUUM (ANALYZE) postings, labels, terms, documents")
+    except Exception as exc:  # noqa: BLE001 - the crawl is committed: slower searches until autovacuum, no failure
+        log.warning("could not vacuum the store after the crawl: %s", str(exc).strip())
 
 
 # The documents a crawl removes: replaced ones (their id is written again), gone pages (and
@@ -124,6 +140,11 @@ def _insert(conn, analysis: Analysis, docs: list[Document]) -> None:
         FROM new_documents nd
         CROSS JOIN LATERAL (SELECT (%(configs)s::jsonb ->> nd.id)::regconfig AS cfg) c
     """, {"configs": configs})
+    conn.execute("""
+        INSERT INTO labels (n, grp, lang, type, themes, countries, day)
+        SELECT d.n, d.grp, d.lang, d.type, d.themes, d.countries, d.date
+        FROM documents d JOIN new_documents nd USING (id)
+    """)
     conn.execute("""
         INSERT INTO postings (field, term, n, tf, dl, pos)
         SELECT p.field, p.term, d.n, p.tf, p.dl, p.pos FROM new_postings p JOIN documents d ON d.id = p.id

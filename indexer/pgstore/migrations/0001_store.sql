@@ -47,6 +47,19 @@ CREATE INDEX documents_source ON documents (source);
 CREATE INDEX documents_themes ON documents USING gin (themes);
 CREATE INDEX documents_countries ON documents USING gin (countries);
 
+-- What facets, filters and the order of results read of each document, apart from its wide
+-- text: a search's matches are joined here, and only a page's documents are read whole.
+CREATE TABLE labels (
+    n bigint PRIMARY KEY REFERENCES documents ON DELETE CASCADE,
+    grp text NOT NULL,
+    lang text NOT NULL,
+    type text NOT NULL,
+    themes text[] NOT NULL,
+    countries text[] NOT NULL,
+    day date
+);
+CREATE INDEX labels_grp ON labels (grp);
+
 -- The inverted index the ranking reads: the project's own analysis (the same Snowball
 -- stems and accent folding as the Whoosh store), one row per (field, term, document).
 -- tf: the term's weight in the field (a title counts twice); dl: the field's length; pos: its
@@ -58,7 +71,9 @@ CREATE TABLE postings (
     tf real NOT NULL,
     dl real NOT NULL,
     pos integer[] NOT NULL DEFAULT '{}',
-    PRIMARY KEY (field, term, n)
+    -- scoring reads (n, tf, dl) from this index alone (an index-only scan: the writer
+    -- vacuums after each commit), never the rows with their positions
+    PRIMARY KEY (field, term, n) INCLUDE (tf, dl)
 );
 CREATE INDEX postings_n ON postings (n);
 
