@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
+import sys
 import time
 from pathlib import Path
 
@@ -85,11 +87,14 @@ def main(argv=None) -> int:
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--work", type=Path, required=True, help="query_bench's work folder")
     parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--keep", action="store_true", help="leave the clusters running (print their URLs), "
+                        "measure nothing")
     args = parser.parse_args(argv)
     from indexer.pgstore.migrations import migrate
     from indexer.stores import open_store
     from tests.pgcluster import Cluster
 
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a killed run still removes its clusters
     started = time.monotonic()
     rows = prepare(args.corpus, args.work)
     qs = query_sets.make_queries(rows, args.queries, seed=1)
@@ -108,6 +113,10 @@ def main(argv=None) -> int:
                    "sharded": {"seconds": crawl(args.corpus, sharded, f"{SHARDS} shards")}}
         for shard in shards:
             vacuum(shard.url("m4d"))
+        if args.keep:
+            print(f"single {single}\nsharded {sharded}")
+            clusters = []
+            return 0
         stores = {"single": open_store(single, cache_size=0), "sharded": open_store(sharded, cache_size=0)}
         differ = 0
         for q in qs:

@@ -61,6 +61,8 @@ WITH q AS (
     SELECT p.n, w.clause, w.grp, w.part, w.need, w.phrase,
            w.idf * p.tf * (%(k1)s + 1) / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.dl / w.avgfl)) AS score
     FROM w JOIN postings p ON p.field = w.field AND p.term = w.term
+    -- the same fields and terms again, as conditions a shard (postgres_fdw) is sent and can use its key for
+    WHERE p.field = ANY(%(fields)s::text[]) AND p.term = ANY(%(terms)s::text[])
 ), s AS (
     SELECT n, clause, phrase, grp, score FROM hits WHERE need = 1 AND NOT phrase
     UNION ALL
@@ -95,7 +97,8 @@ def score_params(cols: dict, stats: Stats, ranking: Ranking) -> dict:
     (one string to send, where ten arrays would each be converted), and the BM25 constants."""
     names = list(cols)
     rows = json.dumps([dict(zip(names, values, strict=True)) for values in zip(*cols.values(), strict=True)])
-    return dict(rows=rows, N=float(max(1, stats.documents)), prior=float(ranking.idf_prior_docs),
+    return dict(rows=rows, fields=sorted(set(cols["field"])), terms=sorted(set(cols["term"])),
+                N=float(max(1, stats.documents)), prior=float(ranking.idf_prior_docs),
                 k1=ranking.k1, b=ranking.b)
 
 
