@@ -36,7 +36,7 @@ SPLIT = {
                  "keywords text[] NOT NULL DEFAULT '{}', themes text[] NOT NULL DEFAULT '{}', "
                  "countries text[] NOT NULL DEFAULT '{}', lang text NOT NULL, type text NOT NULL, grp text NOT NULL, "
                  "date date, tsv tsvector NOT NULL",
-    "labels": "n bigint NOT NULL, grp text NOT NULL, lang text NOT NULL, type text NOT NULL, themes text[] NOT NULL, "
+    "labels": "n bigint NOT NULL, grp bigint NOT NULL, lang text NOT NULL, type text NOT NULL, themes text[] NOT NULL, "
               "countries text[] NOT NULL, day date",
     "postings": "field text COLLATE \"C\" NOT NULL, term text COLLATE \"C\" NOT NULL, n bigint NOT NULL, "
                 "tf real NOT NULL, dl real NOT NULL, pos integer[] NOT NULL DEFAULT '{}'",

@@ -35,7 +35,7 @@ class Stats:
 MASK_CLAUSES = 62
 
 
-def score_sql(clauses: int, prefilter: bool = False) -> str:
+def score_sql(clauses: int, prefilter: bool = False, sharded: bool = False) -> str:
     """Return the SQL of a plan's matches: per matching document, its score from the complete
     groups that need no positions, the clauses they match (a bit mask when the plan has at most
     ``MASK_CLAUSES`` clauses, else an array), and the phrase groups it holds every word of (with
@@ -45,7 +45,13 @@ def score_sql(clauses: int, prefilter: bool = False) -> str:
 
     With prefilter (a bit mask, and no clause that a phrase alone can match), only the
     documents matching ``%(required)s`` clauses come back, or, when none does and
-    ``%(relax)s``, those matching any: the plan's rule (``query.Plan``), applied in SQL."""
+    ``%(relax)s``, those matching any: the plan's rule (``query.Plan``), applied in SQL.
+
+    With sharded (``postings`` partitioned over foreign tables: ``benchmarks/shard_bench.py``),
+    the fields and terms are repeated as conditions postgres_fdw sends each shard, which
+    otherwise would be asked for all its postings (on one cluster they only cost time)."""
+    shipped = ("    WHERE p.field = ANY(%(fields)s::text[]) AND p.term = ANY(%(terms)s::text[])\n"
+               if sharded else "")
     matched = ("bit_or(1::bigint << clause) FILTER (WHERE NOT phrase AND clause >= 0)" if clauses <= MASK_CLAUSES
                else "coalesce(array_agg(DISTINCT clause) FILTER (WHERE NOT phrase AND clause >= 0), '{}')")
     return f"""
@@ -61,9 +67,7 @@ WITH q AS (
     SELECT p.n, w.clause, w.grp, w.part, w.need, w.phrase,
            w.idf * p.tf * (%(k1)s + 1) / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * p.dl / w.avgfl)) AS score
     FROM w JOIN postings p ON p.field = w.field AND p.term = w.term
-    -- the same fields and terms again, as conditions a shard (postgres_fdw) is sent and can use its key for
-    WHERE p.field = ANY(%(fields)s::text[]) AND p.term = ANY(%(terms)s::text[])
-), s AS (
+{shipped}), s AS (
     SELECT n, clause, phrase, grp, score FROM hits WHERE need = 1 AND NOT phrase
     UNION ALL
     SELECT n, clause, bool_or(phrase), grp, sum(score) FROM hits WHERE need > 1 OR phrase
@@ -224,7 +228,7 @@ DOCUMENTS = """
 SELECT d.n, d.n = ANY(%(ns)s::bigint[]), d.id, d.url, d.title,
        CASE WHEN d.n = ANY(%(ns)s::bigint[]) THEN d.body END, d.keywords, d.themes, d.countries, d.lang, d.type,
        d.grp, to_char(d.date, 'YYYY-MM-DD')
-FROM documents d
-WHERE d.grp IN (SELECT grp FROM labels WHERE n = ANY(%(ns)s::bigint[]))
+FROM labels l JOIN documents d USING (n)
+WHERE l.grp IN (SELECT grp FROM labels WHERE n = ANY(%(ns)s::bigint[]))
 ORDER BY d.lang, d.id
 """

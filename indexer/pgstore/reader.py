@@ -48,6 +48,9 @@ class PgSearch:
         self._local = threading.local()
         with connect(url) as conn:  # StoreUnavailable, IndexMissing, IndexFormatError: now, in one line
             check(conn, url)
+            # postings partitioned (over shards: benchmarks/shard_bench.py) or a plain table
+            self._sharded = conn.execute("SELECT relkind = 'p' FROM pg_class "
+                                         "WHERE oid = 'postings'::regclass").fetchone()[0]
         self._ranking = ranking or Ranking()
         self._schema = build_schema()
         self._fields = text_fields()
@@ -248,7 +251,8 @@ class PgSearch:
         masked = len(plan.clauses) <= sql.MASK_CLAUSES  # clauses: a bit mask, else an array
         prefilter = masked and not any(g.phrase and g.clause != matching.BONUS for g in rows.groups)
         params = dict(sql.score_params(rows.cols, stats, self._ranking), required=plan.required, relax=plan.relax)
-        found = conn.execute(sql.score_sql(len(plan.clauses), prefilter), params, binary=True).fetchall()
+        found = conn.execute(sql.score_sql(len(plan.clauses), prefilter, self._sharded), params,
+                             binary=True).fetchall()
         pending = [(n, g, sc) for n, _, _, groups, scores in found for g, sc in zip(groups, scores, strict=True)]
         earned: dict[int, list[tuple[int, float]]] = {}
         if pending:

@@ -142,7 +142,7 @@ def _insert(conn, analysis: Analysis, docs: list[Document]) -> None:
     """, {"configs": configs})
     conn.execute("""
         INSERT INTO labels (n, grp, lang, type, themes, countries, day)
-        SELECT d.n, d.grp, d.lang, d.type, d.themes, d.countries, d.date
+        SELECT d.n, hashtextextended(d.grp, 0), d.lang, d.type, d.themes, d.countries, d.date
         FROM documents d JOIN new_documents nd USING (id)
     """)
     conn.execute("""
