@@ -257,11 +257,16 @@ def pg_url(pg_cluster, request) -> str:
     return pg_cluster.create_database(f"t{next(_databases)}_{name}")
 
 
+def crawled_store(cluster, name: str, folder: Path) -> str:
+    """Crawl folder into a new database of cluster; return its URL."""
+    url = cluster.create_database(name)
+    with pytest.MonkeyPatch.context() as mp:  # this machine's crawl state: in the session's temporary folder
+        mp.setenv("M4D_STATE_DIR", str(cluster.root / "crawl-state"))
+        run_crawl([str(folder)], url)
+    return url
+
+
 @pytest.fixture(scope="session")
 def site_store_url(pg_cluster) -> str:
     """corpus/site/ crawled into a PostgreSQL store once for the session (tests must not write to it)."""
-    url = pg_cluster.create_database("site_store")
-    with pytest.MonkeyPatch.context() as mp:  # this machine's crawl state: in the session's temporary folder
-        mp.setenv("M4D_STATE_DIR", str(pg_cluster.root / "crawl-state"))
-        run_crawl([str(SITE)], url)
-    return url
+    return crawled_store(pg_cluster, "site_store", SITE)

@@ -147,7 +147,7 @@ def shown_cte(browse: bool, versions: bool) -> str:
     reach = "" if not versions else f"""
     UNION ALL
     SELECT {_LABELS}, NULL::float8, FALSE FROM labels l
-    WHERE l.grp IN (SELECT grp FROM hit) AND l.n NOT IN (SELECT n FROM hit)"""
+    WHERE l.grp = ANY(ARRAY(SELECT DISTINCT grp FROM hit)) AND l.n NOT IN (SELECT n FROM hit)"""
     return f"""
 WITH {matches_cte(browse)},
 hit AS (
