@@ -1,36 +1,76 @@
-"""The PostgreSQL store beside the Whoosh store on a scale corpus: indexing (documents a
-second), store size, in-process p50/p99, and HTTP p50/p99 at 8 connections (``serve`` over
-each store, caches off, wrk).
+"""The PostgreSQL store beside the Whoosh store and the peers (SQLite FTS5, Tantivy;
+Datasette over HTTP) on a scale corpus, in one run: indexing (documents a second), size,
+in-process p50/p99, and HTTP p50/p99 at 8 connections (``serve --workers 2`` over each
+store, caches off; Datasette over the FTS5 database; wrk).
 
-    python -m benchmarks.store_bench --corpus var/corpus-10000 --work var/qb-new
+    python -m benchmarks.store_bench --corpus var/corpus-10000 --work var/qb-new --rebuild
 
-The PostgreSQL server is a throwaway local cluster (``tests/pgcluster.py``: Debian's
-server, started for the run and removed at exit). Ends with one summary line.
+The stores and the peers' indexes are kept in ``--work`` (``query_bench``'s layout); what is
+missing there, or everything with ``--rebuild``, is built and timed in this run (the peers
+index the texts m4d-search extracted: indexing only, as in ``index_bench``). The PostgreSQL
+server is a throwaway local cluster (``tests/pgcluster.py``: Debian's server, started for the
+run and removed at exit); its store is crawled in every run unless ``--url`` names one.
+Ends with one summary line.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
 
+from benchmarks import peers
 from benchmarks import queries as query_sets
 from benchmarks.query_bench import (
     BIN,
+    datasette_path,
     distinct_queries,
     free_port,
     log,
     m4d_path,
     m4d_runner,
     percentile,
-    prepare,
+    sqlite_runner,
+    start_server,
     stop_server,
+    tantivy_runner,
     time_queries,
     wait_ready,
     wrk,
 )
+
+SYSTEMS = ("whoosh", "postgresql", "sqlite-fts5", "tantivy")
+
+
+def build(corpus: Path, work: Path, rebuild: bool, figures: dict) -> list[dict]:
+    """Build what --work lacks (everything with rebuild): the Whoosh store by a crawl, the
+    peers' indexes from the extracted texts; record each build's documents a second."""
+    from indexer.pipeline import run_crawl
+
+    work.mkdir(parents=True, exist_ok=True)
+    rows = peers.extracted_documents(corpus, work / "extracted.pickle")
+    steps = (("whoosh", work / "m4d", work / "m4d" / "m4d-meta.json",
+              lambda: run_crawl([str(corpus)], work / "m4d", rebuild=True)),
+             ("sqlite-fts5", work / "fts.db", work / "fts.db",
+              lambda: (peers.sqlite_index(rows, work / "fts.db.tmp"), (work / "fts.db.tmp").rename(work / "fts.db"))),
+             ("tantivy", work / "tantivy", work / "tantivy" / "meta.json",
+              lambda: peers.tantivy_index(rows, work / "tantivy")))
+    for name, where, done, make in steps:
+        if done.exists() and not rebuild:
+            continue
+        log(f"building {name} …")
+        if where.is_dir():
+            shutil.rmtree(where)
+        else:
+            where.unlink(missing_ok=True)
+        started = time.monotonic()
+        make()
+        figures[name]["docs_per_s"] = len(rows) / (time.monotonic() - started)
+        log(f"{name}: {len(rows)} documents, {figures[name]['docs_per_s']:.0f} docs/s")
+    return rows
 
 
 def pg_store(rows_corpus: Path, cluster) -> tuple[str, float]:
@@ -65,18 +105,22 @@ def main(argv=None) -> int:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--url", help="a PostgreSQL store already holding the corpus: measure searches only")
     parser.add_argument("--threads", type=int, default=1, help="serve --threads for the PostgreSQL store")
+    parser.add_argument("--rebuild", action="store_true", help="build and time every index, even those kept")
     args = parser.parse_args(argv)
     from indexer.stores import open_store
     from tests.pgcluster import Cluster
 
     started = time.monotonic()
-    rows = prepare(args.corpus, args.work)
+    figures: dict[str, dict] = {name: {} for name in SYSTEMS}
+    rows = build(args.corpus, args.work, args.rebuild, figures)
     qs = query_sets.make_queries(rows, args.queries, seed=1)
     warm = query_sets.make_queries(rows, 100, seed=2)
+    distinct = distinct_queries(rows, 4000)
     paths = args.work / "paths-stores.txt"
-    paths.write_text("\n".join(m4d_path(q) for q in distinct_queries(rows, 4000)) + "\n")
+    paths.write_text("\n".join(m4d_path(q) for q in distinct) + "\n")
+    datasette_paths = args.work / "paths-stores-datasette.txt"
+    datasette_paths.write_text("\n".join(datasette_path(q) for q in distinct) + "\n")
     cluster = Cluster().init().start() if not args.url else None
-    figures: dict[str, dict] = {"whoosh": {}, "postgresql": {}}
     try:
         if args.url:
             url = args.url
@@ -87,21 +131,29 @@ def main(argv=None) -> int:
         pg = open_store(url, cache_size=0)
         figures["whoosh"]["bytes"] = ix.stats()["index_bytes"]
         figures["postgresql"]["bytes"] = pg.stats()["index_bytes"]
+        figures["sqlite-fts5"]["bytes"] = (args.work / "fts.db").stat().st_size
+        figures["tantivy"]["bytes"] = peers.folder_bytes(args.work / "tantivy")
 
         def pg_run(q):
             return pg.search(q["q"], q["filters"], page=1, per_page=10)["total"]
 
-        for name, run in (("whoosh", whoosh_run), ("postgresql", pg_run)):
+        runners = (("whoosh", whoosh_run), ("postgresql", pg_run), ("sqlite-fts5", sqlite_runner(args.work)[0]),
+                   ("tantivy", tantivy_runner(args.work)[0]))
+        for name, run in runners:
             times = time_queries(run, qs, warm)
             figures[name]["p50_ms"], figures[name]["p99_ms"] = percentile(times, 50), percentile(times, 99)
             log(f"in process {name:10} p50 {figures[name]['p50_ms']:.2f} ms  p99 {figures[name]['p99_ms']:.2f} ms")
         pg.close()
-        for name, store in (("whoosh", str(args.work / "m4d")), ("postgresql", url)):
+        for name, store in (("whoosh", str(args.work / "m4d")), ("postgresql", url), ("sqlite-fts5", None)):
             port = free_port()
-            proc = serve(store, port, args.threads if name == "postgresql" else 1)
+            if store is None:  # Datasette over the FTS5 database
+                proc = start_server("datasette", args.work, port)
+            else:
+                proc = serve(store, port, args.threads if name == "postgresql" else 1)
             try:
-                wrk(port, paths, 8, 3)  # warm-up
-                r = wrk(port, paths, 8, args.seconds)
+                each = datasette_paths if store is None else paths
+                wrk(port, each, 8, 3)  # warm-up
+                r = wrk(port, each, 8, args.seconds)
             finally:
                 stop_server(proc)
             figures[name].update(http_p50_ms=r["p50_us"] / 1000, http_p99_ms=r["p99_us"] / 1000,
@@ -113,6 +165,7 @@ def main(argv=None) -> int:
             cluster.stop()
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1))
+    print(table(figures))
     w, p = figures["whoosh"], figures["postgresql"]
     print(f"store_bench: {len(rows)} documents; PostgreSQL/Whoosh in process p50 "
           f"{p['p50_ms']:.1f}/{w['p50_ms']:.1f} ms, "
@@ -120,6 +173,23 @@ def main(argv=None) -> int:
           f"({p['http_p50_ms'] / w['http_p50_ms']:.1f}×), size {p['bytes'] / 1e6:.0f}/{w['bytes'] / 1e6:.0f} MB, "
           f"PostgreSQL indexing {p.get('docs_per_s', 0):.0f} docs/s; {time.monotonic() - started:.0f} s")
     return 0
+
+
+def table(figures: dict) -> str:
+    """Return the figures as a Markdown table (blank where a figure was not measured)."""
+    def cell(f: dict, key: str, fmt: str) -> str:
+        return format(f[key], fmt) if key in f else ""
+
+    lines = ["| system | indexing docs/s | size MB | in process p50 / p99 ms | HTTP c=8 p50 / p99 ms | req/s |",
+             "|---|---|---|---|---|---|"]
+    names = {"whoosh": "Whoosh store", "postgresql": "PostgreSQL store", "sqlite-fts5": "SQLite FTS5 (Datasette)",
+             "tantivy": "Tantivy"}
+    for name in SYSTEMS:
+        f = figures[name]
+        http = (f"{f['http_p50_ms']:.1f} / {f['http_p99_ms']:.1f}" if "http_p50_ms" in f else "")
+        lines.append(f"| {names[name]} | {cell(f, 'docs_per_s', '.0f')} | {f['bytes'] / 1e6:.0f} | "
+                     f"{f['p50_ms']:.2f} / {f['p99_ms']:.2f} | {http} | {cell(f, 'rps', '.0f')} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
