@@ -54,22 +54,46 @@ def log(message: str) -> None:
 # Building the three indexes once
 
 
-def prepare(corpus: Path, work: Path) -> list[dict]:
+def timed_crawl(corpus: Path, target, name: str) -> float:
+    """Crawl corpus into target (an index folder or a store URL) anew; log and return the seconds."""
+    from indexer.pipeline import run_crawl
+
+    started = time.monotonic()
+    summary = run_crawl([str(corpus)], target, rebuild=True)
+    seconds = time.monotonic() - started
+    log(f"{name}: {summary.documents} documents in {seconds:.1f} s")
+    return seconds
+
+
+def prepare(corpus: Path, work: Path, rebuild: bool = False, timings: dict | None = None) -> list[dict]:
+    """Build in work what it lacks (everything with rebuild): m4d-search's index by a crawl of
+    corpus, the SQLite FTS5 database and the Tantivy index from the texts m4d-search extracted;
+    return those texts. timings: filled with the seconds of each build made ("whoosh",
+    "sqlite-fts5", "tantivy")."""
     work.mkdir(parents=True, exist_ok=True)
     rows = peers.extracted_documents(corpus, work / "extracted.pickle")
-    if not (work / "m4d" / "m4d-meta.json").exists():
-        log(f"indexing {corpus} with m4d-search …")
-        from indexer.pipeline import run_crawl
 
-        run_crawl([str(corpus)], work / "m4d", rebuild=True)
-    if not (work / "fts.db").exists():
-        log("building the SQLite FTS5 database …")
+    def sqlite():
         peers.sqlite_index(rows, work / "fts.db.tmp")
         (work / "fts.db.tmp").rename(work / "fts.db")
-    if not (work / "tantivy" / "meta.json").exists():
-        log("building the Tantivy index …")
-        shutil.rmtree(work / "tantivy", ignore_errors=True)
-        peers.tantivy_index(rows, work / "tantivy")
+
+    steps = (("whoosh", work / "m4d", work / "m4d" / "m4d-meta.json",
+              lambda: timed_crawl(corpus, work / "m4d", "m4d-search")),
+             ("sqlite-fts5", work / "fts.db", work / "fts.db", sqlite),
+             ("tantivy", work / "tantivy", work / "tantivy" / "meta.json",
+              lambda: peers.tantivy_index(rows, work / "tantivy")))
+    for name, where, done, build in steps:
+        if done.exists() and not rebuild:
+            continue
+        log(f"building {name} …")
+        if where.is_dir():
+            shutil.rmtree(where)
+        else:
+            where.unlink(missing_ok=True)
+        started = time.monotonic()
+        build()
+        if timings is not None:
+            timings[name] = time.monotonic() - started
     return rows
 
 

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from benchmarks import queries as query_sets
-from benchmarks.query_bench import log, percentile, prepare, time_queries
+from benchmarks.query_bench import log, percentile, prepare, time_queries, timed_crawl
 
 SHARDS = 2
 #: The tables split across the shards (by hash of n), with their columns as 0001_store.sql has them.
@@ -72,16 +72,6 @@ def vacuum(url: str) -> None:
         conn.execute("VACUUM (ANALYZE) postings, labels, documents")
 
 
-def crawl(corpus: Path, url: str, name: str) -> float:
-    from indexer.pipeline import run_crawl
-
-    started = time.monotonic()
-    summary = run_crawl([str(corpus)], url, rebuild=True)
-    seconds = time.monotonic() - started
-    log(f"{name}: {summary.documents} documents in {seconds:.1f} s")
-    return seconds
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, required=True)
@@ -109,8 +99,8 @@ def main(argv=None) -> int:
             migrate(shard.create_database("m4d"))
         migrate(sharded)
         shard_layout(sharded, shards)
-        figures = {"single": {"seconds": crawl(args.corpus, single, "one cluster")},
-                   "sharded": {"seconds": crawl(args.corpus, sharded, f"{SHARDS} shards")}}
+        figures = {"single": {"seconds": timed_crawl(args.corpus, single, "one cluster")},
+                   "sharded": {"seconds": timed_crawl(args.corpus, sharded, f"{SHARDS} shards")}}
         for shard in shards:
             vacuum(shard.url("m4d"))
         if args.keep:

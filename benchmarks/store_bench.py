@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -33,11 +32,13 @@ from benchmarks.query_bench import (
     m4d_path,
     m4d_runner,
     percentile,
+    prepare,
     sqlite_runner,
     start_server,
     stop_server,
     tantivy_runner,
     time_queries,
+    timed_crawl,
     wait_ready,
     wrk,
 )
@@ -45,45 +46,11 @@ from benchmarks.query_bench import (
 SYSTEMS = ("whoosh", "postgresql", "sqlite-fts5", "tantivy")
 
 
-def build(corpus: Path, work: Path, rebuild: bool, figures: dict) -> list[dict]:
-    """Build what --work lacks (everything with rebuild): the Whoosh store by a crawl, the
-    peers' indexes from the extracted texts; record each build's documents a second."""
-    from indexer.pipeline import run_crawl
-
-    work.mkdir(parents=True, exist_ok=True)
-    rows = peers.extracted_documents(corpus, work / "extracted.pickle")
-    steps = (("whoosh", work / "m4d", work / "m4d" / "m4d-meta.json",
-              lambda: run_crawl([str(corpus)], work / "m4d", rebuild=True)),
-             ("sqlite-fts5", work / "fts.db", work / "fts.db",
-              lambda: (peers.sqlite_index(rows, work / "fts.db.tmp"), (work / "fts.db.tmp").rename(work / "fts.db"))),
-             ("tantivy", work / "tantivy", work / "tantivy" / "meta.json",
-              lambda: peers.tantivy_index(rows, work / "tantivy")))
-    for name, where, done, make in steps:
-        if done.exists() and not rebuild:
-            continue
-        log(f"building {name} …")
-        if where.is_dir():
-            shutil.rmtree(where)
-        else:
-            where.unlink(missing_ok=True)
-        started = time.monotonic()
-        make()
-        figures[name]["docs_per_s"] = len(rows) / (time.monotonic() - started)
-        log(f"{name}: {len(rows)} documents, {figures[name]['docs_per_s']:.0f} docs/s")
-    return rows
-
-
-def pg_store(rows_corpus: Path, cluster) -> tuple[str, float]:
+def pg_store(corpus: Path, cluster) -> tuple[str, float]:
     """Crawl the corpus into a new database; return its URL and the crawl's seconds."""
-    from indexer.pipeline import run_crawl
-
     url = cluster.create_database(f"bench{int(time.time())}")
     os.environ.setdefault("M4D_STATE_DIR", str(cluster.root / "crawl-state"))
-    started = time.monotonic()
-    summary = run_crawl([str(rows_corpus)], url, rebuild=True)
-    seconds = time.monotonic() - started
-    log(f"PostgreSQL store: {summary.documents} documents in {seconds:.1f} s")
-    return url, seconds
+    return url, timed_crawl(corpus, url, "PostgreSQL store")
 
 
 def serve(store: str, port: int, threads: int = 1):
@@ -112,7 +79,11 @@ def main(argv=None) -> int:
 
     started = time.monotonic()
     figures: dict[str, dict] = {name: {} for name in SYSTEMS}
-    rows = build(args.corpus, args.work, args.rebuild, figures)
+    built: dict[str, float] = {}
+    rows = prepare(args.corpus, args.work, args.rebuild, built)
+    for name, seconds in built.items():
+        figures[name]["docs_per_s"] = len(rows) / seconds
+        log(f"{name}: {len(rows)} documents, {figures[name]['docs_per_s']:.0f} docs/s")
     qs = query_sets.make_queries(rows, args.queries, seed=1)
     warm = query_sets.make_queries(rows, 100, seed=2)
     distinct = distinct_queries(rows, 4000)
